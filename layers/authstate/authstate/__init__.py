@@ -1,0 +1,1 @@
+"""authstate shared layer: pure logic (merge, expressions), storage, tokens, models and HTTP glue."""

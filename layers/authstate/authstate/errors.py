@@ -1,0 +1,61 @@
+"""Every error a caller can see: a stable ``code``, an HTTP status and a message without secrets."""
+
+from __future__ import annotations
+
+
+class AuthstateError(Exception):
+    """Base of all errors that become a JSON ``{"code", "message"}`` response."""
+
+    status: int = 400
+    code: str = "BAD_REQUEST"
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+
+    def to_body(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+class InvalidRequest(AuthstateError):
+    """The request is malformed: bad JSON, wrong shape, invalid key or value (400)."""
+
+    status = 400
+    code = "INVALID_REQUEST"
+
+
+class PayloadTooLarge(AuthstateError):
+    """A size limit was exceeded: request body, document, item or token payload (413)."""
+
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class Unauthorized(AuthstateError):
+    """Missing or wrong API key, or an access/refresh token that does not verify (401)."""
+
+    status = 401
+    code = "UNAUTHORIZED"
+
+
+class NotFound(AuthstateError):
+    status = 404
+    code = "NOT_FOUND"
+
+
+class Conflict(AuthstateError):
+    """A concurrent change won every retry of an optimistic write (409)."""
+
+    status = 409
+    code = "CONFLICT"
+
+
+class StorageUnavailable(AuthstateError):
+    """DynamoDB could not be reached or throttled us; nothing was written (503)."""
+
+    status = 503
+    code = "STORAGE_UNAVAILABLE"

@@ -1,0 +1,21 @@
+"""The root-level merge rule, as pure functions (no I/O).
+
+Each key of the update overwrites the stored key; a key whose value is ``None`` (JSON null) is
+removed; nested values are replaced whole, never deep-merged, and nulls inside them are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def merge(old: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a new document: ``old`` with ``update`` applied by the root-level rule."""
+    result = dict(old)
+    for key, value in update.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = value
+    return result

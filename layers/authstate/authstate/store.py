@@ -1,0 +1,194 @@
+"""DynamoDB access shared by every feature: one place that calls the client and maps its errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from authstate.errors import AuthstateError, Conflict, PayloadTooLarge, StorageUnavailable
+from authstate.expressions import ExpressionTooLarge, UpdateBuilder, decode_document, encode_document
+from authstate.limits import MAX_OPTIMISTIC_ATTEMPTS
+from authstate.merge import merge
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+type Item = dict[str, Any]
+
+
+class ConditionFailed(Exception):  # noqa: N818 - control flow for callers, never shown as such
+    """A ConditionExpression did not hold; the caller decides what that means."""
+
+
+_THROTTLING = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TransactionConflictException",
+}
+
+
+@contextmanager
+def dynamodb_errors() -> Iterator[None]:
+    """Translate botocore failures into named errors; nothing secret is echoed."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        message = error.response.get("Error", {}).get("Message", "")
+        if code == "ConditionalCheckFailedException":
+            raise ConditionFailed from error
+        if code in _THROTTLING:
+            raise StorageUnavailable("storage is throttling requests; retry later", code="THROTTLED") from error
+        if code == "ValidationException" and "size" in message.lower() and "item" in message.lower():
+            raise PayloadTooLarge(
+                "the stored item would exceed DynamoDB's 400 KB item limit", code="ITEM_TOO_LARGE"
+            ) from error
+        raise AuthstateError(f"storage rejected the request ({code})", code="STORAGE_ERROR", status=500) from error
+    except BotoCoreError as error:
+        raise StorageUnavailable("storage is unavailable; nothing was written") from error
+
+
+class Table:
+    """A DynamoDB table by name, with the calls the features need and nothing else."""
+
+    def __init__(self, name: str, client_factory: Callable[[], DynamoDBClient]) -> None:
+        self.name = name
+        self._client_factory = client_factory
+
+    @property
+    def client(self) -> DynamoDBClient:
+        return self._client_factory()
+
+    def get(self, key: Item, *, projection: list[str] | None = None) -> Item | None:
+        arguments: dict[str, Any] = {"TableName": self.name, "Key": key, "ConsistentRead": True}
+        if projection:
+            names = {f"#{i}": attribute for i, attribute in enumerate(projection)}
+            arguments["ProjectionExpression"] = ",".join(names)
+            arguments["ExpressionAttributeNames"] = names
+        with dynamodb_errors():
+            response = self.client.get_item(**arguments)
+        return response.get("Item")
+
+    def update(self, key: Item, arguments: Mapping[str, Any], *, return_values: str = "ALL_NEW") -> Item:
+        """One UpdateItem. Raises :class:`ConditionFailed` when its condition does not hold."""
+        with dynamodb_errors():
+            response = self.client.update_item(
+                TableName=self.name, Key=key, ReturnValues=return_values, **arguments
+            )
+        return response.get("Attributes", {})
+
+    def put(self, item: Item, *, condition: str | None = None, names: dict[str, str] | None = None) -> None:
+        arguments: dict[str, Any] = {"TableName": self.name, "Item": item}
+        if condition:
+            arguments["ConditionExpression"] = condition
+        if names:
+            arguments["ExpressionAttributeNames"] = names
+        with dynamodb_errors():
+            self.client.put_item(**arguments)
+
+    def delete(self, key: Item, *, return_old: bool = False) -> Item | None:
+        with dynamodb_errors():
+            response = self.client.delete_item(
+                TableName=self.name, Key=key, ReturnValues="ALL_OLD" if return_old else "NONE"
+            )
+        return response.get("Attributes")
+
+    def query(self, **arguments: Any) -> list[Item]:
+        items: list[Item] = []
+        with dynamodb_errors():
+            paginator = self.client.get_paginator("query")
+            for page in paginator.paginate(TableName=self.name, **arguments):
+                items.extend(page.get("Items", []))
+        return items
+
+
+class Precondition:
+    """An extra condition on a document merge (e.g. "the session is live"), in two forms:
+    as ConditionExpression clauses for UpdateItem, and as a predicate on an item already read."""
+
+    def add_to(self, builder: UpdateBuilder) -> None:
+        raise NotImplementedError
+
+    def holds_for(self, item: Item) -> bool:
+        raise NotImplementedError
+
+
+def merge_document(
+    table: Table,
+    key: Item,
+    attribute: str,
+    update: Mapping[str, Any],
+    *,
+    precondition: Precondition | None = None,
+    create_if_missing: bool = False,
+) -> Item:
+    """Root-level merge of ``update`` into the document ``attribute`` of one item; returns the new item.
+
+    Steady state: exactly one conditional UpdateItem (SET/REMOVE per root key, ADD version).
+    - Item missing and ``create_if_missing``: a conditional put of the merged document (first write).
+    - Update too large for one expression: an optimistic rewrite, a read then an UpdateItem of the
+      whole document conditioned on the version read, retried on conflict.
+    Raises :class:`ConditionFailed` if the item (or its precondition) does not hold.
+    """
+    for _ in range(MAX_OPTIMISTIC_ATTEMPTS):
+        builder = UpdateBuilder().merge_document(attribute, update).bump_version()
+        builder.condition(f"attribute_exists({builder.name(attribute)})")
+        if precondition is not None:
+            precondition.add_to(builder)
+        try:
+            arguments = builder.build()
+        except ExpressionTooLarge:
+            return _rewrite_document(table, key, attribute, update, precondition, create_if_missing)
+        try:
+            return table.update(key, arguments)
+        except ConditionFailed:
+            if not create_if_missing:
+                raise
+        if _create_document(table, key, attribute, update):
+            return {**key, attribute: encode_document(merge({}, update)), "version": {"N": "1"}}
+        # Lost a race with another first write (or a clear): the item exists now; update it.
+    raise Conflict("the document kept changing concurrently; retry")
+
+
+def _create_document(table: Table, key: Item, attribute: str, update: Mapping[str, Any]) -> bool:
+    item = {**key, attribute: encode_document(merge({}, update)), "version": {"N": "1"}}
+    try:
+        table.put(item, condition="attribute_not_exists(#k)", names={"#k": next(iter(key))})
+    except ConditionFailed:
+        return False
+    return True
+
+
+def _rewrite_document(
+    table: Table,
+    key: Item,
+    attribute: str,
+    update: Mapping[str, Any],
+    precondition: Precondition | None,
+    create_if_missing: bool,
+) -> Item:
+    for _ in range(MAX_OPTIMISTIC_ATTEMPTS):
+        item = table.get(key)
+        if item is None or attribute not in item:
+            if not create_if_missing:
+                raise ConditionFailed
+            if _create_document(table, key, attribute, update):
+                return {**key, attribute: encode_document(merge({}, update)), "version": {"N": "1"}}
+            continue
+        if precondition is not None and not precondition.holds_for(item):
+            raise ConditionFailed
+        merged = merge(decode_document(item.get(attribute)), update)
+        builder = UpdateBuilder()
+        builder.set(builder.name(attribute), encode_document(merged)).bump_version()
+        builder.condition(f"{builder.name('version')}={builder.value({'N': item['version']['N']})}")
+        if precondition is not None:
+            precondition.add_to(builder)
+        try:
+            return table.update(key, builder.build())
+        except ConditionFailed:
+            continue  # someone else wrote in between: read again and retry
+    raise Conflict("the document kept changing concurrently; retry")

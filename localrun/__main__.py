@@ -1,0 +1,94 @@
+"""``python -m localrun serve`` and ``python -m localrun invoke FUNCTION -e EVENT.json``.
+
+Both read template.yaml, start DynamoDB Local in memory (unless ``--dynamodb-endpoint`` names one
+already running), create the template's tables and call the same handlers Lambda would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from localrun.dynamodb import DynamoDBLocal, create_tables
+from localrun.runtime import DEFAULT_API_KEY, Functions, configure_environment
+from localrun.template import Template
+
+
+@contextlib.contextmanager
+def dynamodb(endpoint: str | None) -> Iterator[str]:
+    if endpoint:
+        yield endpoint
+        return
+    with DynamoDBLocal() as local:
+        yield local.endpoint
+
+
+def _api_key(arguments: argparse.Namespace) -> str:
+    return str(arguments.api_key or os.environ.get("AUTHSTATE_API_KEYS") or DEFAULT_API_KEY)
+
+
+def serve(arguments: argparse.Namespace) -> int:
+    from localrun.server import make_server
+
+    template = Template.load()
+    with dynamodb(arguments.dynamodb_endpoint) as endpoint:
+        create_tables(endpoint, template)
+        api_key = _api_key(arguments)
+        configure_environment(template, endpoint, api_key)
+        server = make_server(template, Functions(template), arguments.host, arguments.port, arguments.quiet)
+        host, port = server.server_address[:2]
+        print(f"authstate local API on http://{host}:{port}  (DynamoDB Local: {endpoint})", flush=True)
+        print(f"API key: {'(from AUTHSTATE_API_KEYS)' if api_key != DEFAULT_API_KEY else api_key}", flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+    return 0
+
+
+def invoke(arguments: argparse.Namespace) -> int:
+    template = Template.load()
+    event = json.loads(Path(arguments.event).read_text()) if arguments.event else {}
+    with dynamodb(arguments.dynamodb_endpoint) as endpoint:
+        create_tables(endpoint, template)
+        configure_environment(template, endpoint, _api_key(arguments))
+        # As with `sam local invoke`: the function's own output (logs, metrics) goes to stderr,
+        # the response alone to stdout.
+        with contextlib.redirect_stdout(sys.stderr):
+            response = Functions(template).invoke(arguments.function, event)
+    print(json.dumps(response, indent=2, ensure_ascii=False))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m localrun", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve_parser = commands.add_parser("serve", help="serve every HttpApi route of template.yaml")
+    serve_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser.add_argument("--port", type=int, default=3000)
+    serve_parser.add_argument("--quiet", action="store_true", help="no access log")
+    serve_parser.set_defaults(run=serve)
+
+    invoke_parser = commands.add_parser("invoke", help="invoke one function with an event file")
+    invoke_parser.add_argument("function", help="logical id in template.yaml, e.g. UserMetadataFunction")
+    invoke_parser.add_argument("-e", "--event", help="event JSON file (API Gateway HTTP API payload v2)")
+    invoke_parser.set_defaults(run=invoke)
+
+    for sub in (serve_parser, invoke_parser):
+        sub.add_argument("--dynamodb-endpoint", help="use this DynamoDB (Local) instead of starting one")
+        sub.add_argument("--api-key", help=f"API key the functions accept (default: {DEFAULT_API_KEY})")
+
+    arguments = parser.parse_args(argv)
+    return int(arguments.run(arguments))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

