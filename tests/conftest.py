@@ -1,0 +1,76 @@
+"""Shared fixtures: one DynamoDB Local per test session, tables built from template.yaml."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from localrun.dynamodb import DynamoDBLocal, client, create_tables
+from localrun.template import Template
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+@pytest.fixture(scope="session")
+def template() -> Template:
+    return Template.load()
+
+
+@pytest.fixture(scope="session")
+def dynamodb_endpoint(template: Template) -> Iterator[str]:
+    """DynamoDB Local with the template's tables (``DYNAMODB_ENDPOINT`` reuses a running one)."""
+    existing = os.environ.get("DYNAMODB_ENDPOINT")
+    if existing:
+        create_tables(existing, template)
+        yield existing
+        return
+    with DynamoDBLocal() as local:
+        create_tables(local.endpoint, template)
+        yield local.endpoint
+
+
+@dataclass
+class CallCounter:
+    """Counts DynamoDB API calls made through one client, via botocore's event hooks."""
+
+    calls: list[str] = field(default_factory=list)
+
+    def __call__(self, event_name: str, **_: Any) -> None:
+        self.calls.append(event_name.rsplit(".", 1)[-1])
+
+    def reset(self) -> None:
+        self.calls.clear()
+
+
+@pytest.fixture
+def dynamodb(dynamodb_endpoint: str) -> DynamoDBClient:
+    return client(dynamodb_endpoint)
+
+
+@pytest.fixture
+def call_counter(dynamodb: DynamoDBClient) -> CallCounter:
+    counter = CallCounter()
+    dynamodb.meta.events.register("before-call.dynamodb.*", counter)
+    return counter
+
+
+@pytest.fixture
+def table_names(template: Template) -> dict[str, str]:
+    """Logical id -> table name, e.g. ``table_names["UserMetadataTable"]``."""
+    return {
+        logical_id: template.table_name(logical_id)
+        for logical_id in template.resources("AWS::DynamoDB::Table")
+    }
+
+
+@pytest.fixture
+def unique_id(request: pytest.FixtureRequest) -> str:
+    """An id no other test uses, so tests never share data (and can run in any order)."""
+    import uuid
+
+    return f"{request.node.name[:40]}-{uuid.uuid4().hex[:12]}"
