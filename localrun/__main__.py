@@ -41,9 +41,10 @@ def serve(arguments: argparse.Namespace) -> int:
         api_key = _api_key(arguments)
         configure_environment(template, endpoint, api_key)
         server = make_server(template, Functions(template), arguments.host, arguments.port, arguments.quiet)
-        host, port = server.server_address[:2]
-        print(f"authstate local API on http://{host}:{port}  (DynamoDB Local: {endpoint})", flush=True)
-        print(f"API key: {'(from AUTHSTATE_API_KEYS)' if api_key != DEFAULT_API_KEY else api_key}", flush=True)
+        url = f"http://{arguments.host}:{server.server_port}"
+        shown_key = api_key if api_key == DEFAULT_API_KEY else "(the one you set)"
+        print(f"authstate local API on {url}  (DynamoDB Local: {endpoint})", flush=True)
+        print(f"API key: {shown_key}", flush=True)
         try:
             server.serve_forever()
         except KeyboardInterrupt:

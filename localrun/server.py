@@ -24,7 +24,7 @@ class Router:
         self.routes: list[tuple[Route, str]] = [
             (route, spec.logical_id) for spec in template.functions() for route in spec.routes
         ]
-        # Literal segments win over parameters, as in API Gateway (e.g. /sessions/verify vs /sessions/{handle}).
+        # Literal segments win over parameters, as in API Gateway (/sessions/verify over /sessions/{handle}).
         self.routes.sort(key=lambda pair: pair[0].path.count("{"))
 
     def match(self, method: str, raw_path: str) -> tuple[Route, str, dict[str, str]] | None:
@@ -36,7 +36,12 @@ class Router:
 
 
 def build_event(
-    method: str, target: str, headers: dict[str, str], body: bytes, route: Route, path_parameters: dict[str, str]
+    method: str,
+    target: str,
+    headers: dict[str, str],
+    body: bytes,
+    route: Route,
+    path_parameters: dict[str, str],
 ) -> dict[str, Any]:
     """An API Gateway HTTP API payload-format-2.0 event."""
     parts = urlsplit(target)
@@ -141,14 +146,16 @@ class _Handler(BaseHTTPRequestHandler):
             headers[name] = ",".join(str(v) for v in values)
         self._send(int(response["statusCode"]), headers, data)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle  # noqa: N815
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         if not self.quiet:
             super().log_message(format, *args)
 
 
-def make_server(template: Template, functions: Functions, host: str, port: int, quiet: bool) -> ThreadingHTTPServer:
+def make_server(
+    template: Template, functions: Functions, host: str, port: int, quiet: bool
+) -> ThreadingHTTPServer:
     handler = type("Handler", (_Handler,), {"router": Router(template, functions), "quiet": quiet})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True

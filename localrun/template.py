@@ -130,7 +130,9 @@ class Template:
         for logical_id, resource in self.resources("AWS::Serverless::Function").items():
             properties = resource["Properties"]
             variables = {**global_env, **properties.get("Environment", {}).get("Variables", {})}
-            environment = {k: v for k, v in ((k, self._resolve(v)) for k, v in variables.items()) if v is not None}
+            environment = {
+                k: v for k, v in ((k, self._resolve(v)) for k, v in variables.items()) if v is not None
+            }
             routes = [
                 Route(event["Properties"]["Method"].upper(), event["Properties"]["Path"])
                 for event in properties.get("Events", {}).values()

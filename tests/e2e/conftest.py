@@ -42,8 +42,19 @@ def server_url(dynamodb_endpoint: str, server_log: Path) -> Iterator[str]:
     port = free_port()
     log = server_log.open("wb")
     process = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "localrun", "serve", "--port", str(port), "--quiet",
-         "--dynamodb-endpoint", dynamodb_endpoint, "--api-key", API_KEY],
+        [
+            sys.executable,
+            "-m",
+            "localrun",
+            "serve",
+            "--port",
+            str(port),
+            "--quiet",
+            "--dynamodb-endpoint",
+            dynamodb_endpoint,
+            "--api-key",
+            API_KEY,
+        ],
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -53,11 +53,15 @@ def presented_api_key(headers: Mapping[str, str]) -> str | None:
 def require_api_key(headers: Mapping[str, str]) -> None:
     presented = presented_api_key(headers)
     if presented is None:
-        raise Unauthorized("an API key is required (api-key header or Authorization: Bearer)", code="MISSING_API_KEY")
+        raise Unauthorized(
+            "an API key is required (api-key header or Authorization: Bearer)", code="MISSING_API_KEY"
+        )
     try:
         keys = configured_api_keys()
     except Exception as error:
-        raise AuthstateError("API keys could not be loaded", code="API_KEYS_UNAVAILABLE", status=503) from error
+        raise AuthstateError(
+            "API keys could not be loaded", code="API_KEYS_UNAVAILABLE", status=503
+        ) from error
     # Compare against every key, whatever matched, so timing says nothing about which one did.
     matched = False
     for key in keys:

@@ -18,7 +18,7 @@ from authstate.limits import MAX_EXPRESSION_BYTES, MAX_EXPRESSION_CLAUSES
 type AttributeValue = dict[str, Any]
 
 
-class ExpressionTooLarge(Exception):  # noqa: N818 - a signal to fall back, not an error shown to callers
+class ExpressionTooLarge(Exception):
     """The update does not fit in one UpdateItem expression; the caller uses its fallback."""
 
 
@@ -28,12 +28,15 @@ def encode_document(document: Mapping[str, Any]) -> AttributeValue:
 
 
 def decode_document(attribute: AttributeValue | None) -> dict[str, Any]:
-    """The inverse of :func:`encode_document`; a missing attribute is the empty document."""
+    """The inverse of :func:`encode_document`; a missing attribute is the empty document.
+
+    DynamoDB keeps no order in a map, so keys come back sorted: the same document, the same bytes."""
     import json
 
     if attribute is None:
         return {}
-    return {key: json.loads(entry["S"]) for key, entry in attribute["M"].items()}
+    entries = attribute["M"]
+    return {key: json.loads(entries[key]["S"]) for key in sorted(entries)}
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -63,7 +63,7 @@ def create_app(*, require_key: bool = True) -> APIGatewayHttpResolver:
 def json_body[M: BaseModel](app: APIGatewayHttpResolver, model: type[M]) -> M:
     """Parse the body strictly (limits, UTF-8, duplicates, NaN) and validate it against ``model``."""
     event = app.current_event
-    data = parse_object(decode_body(event.body, is_base64=event.is_base64_encoded))
+    data = parse_object(decode_body(event.body, is_base64=bool(event.is_base64_encoded)))
     try:
         return model.model_validate(data)
     except ValidationError as error:
@@ -93,4 +93,4 @@ def lambda_entry(app: APIGatewayHttpResolver) -> Handler:
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return app.resolve(event, context)
 
-    return handler
+    return cast(Handler, handler)

@@ -17,7 +17,7 @@ from typing import Any
 from authstate.errors import InvalidRequest, PayloadTooLarge
 from authstate.limits import MAX_BODY_BYTES, MAX_KEY_BYTES, MAX_NESTING_DEPTH
 
-type JsonValue = None | bool | int | float | str | list[JsonValue] | dict[str, JsonValue]
+type JsonValue = bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None
 type JsonObject = dict[str, JsonValue]
 
 

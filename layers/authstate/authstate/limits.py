@@ -15,4 +15,4 @@ MAX_EXPRESSION_BYTES: Final = 4096
 #: Clauses per UpdateExpression, kept under DynamoDB's 300-operator ceiling with margin.
 MAX_EXPRESSION_CLAUSES: Final = 250
 #: Attempts of an optimistic (version-checked) rewrite before giving up with 409 CONFLICT.
-MAX_OPTIMISTIC_ATTEMPTS: Final = 8
+MAX_OPTIMISTIC_ATTEMPTS: Final = 12

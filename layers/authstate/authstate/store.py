@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from authstate.errors import AuthstateError, Conflict, PayloadTooLarge, StorageUnavailable
 from authstate.expressions import ExpressionTooLarge, UpdateBuilder, decode_document, encode_document
@@ -15,9 +17,10 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 type Item = dict[str, Any]
+type ReturnValue = Literal["ALL_NEW", "ALL_OLD", "NONE", "UPDATED_NEW", "UPDATED_OLD"]
 
 
-class ConditionFailed(Exception):  # noqa: N818 - control flow for callers, never shown as such
+class ConditionFailed(Exception):
     """A ConditionExpression did not hold; the caller decides what that means."""
 
 
@@ -42,12 +45,16 @@ def dynamodb_errors() -> Iterator[None]:
         if code == "ConditionalCheckFailedException":
             raise ConditionFailed from error
         if code in _THROTTLING:
-            raise StorageUnavailable("storage is throttling requests; retry later", code="THROTTLED") from error
+            raise StorageUnavailable(
+                "storage is throttling requests; retry later", code="THROTTLED"
+            ) from error
         if code == "ValidationException" and "size" in message.lower() and "item" in message.lower():
             raise PayloadTooLarge(
                 "the stored item would exceed DynamoDB's 400 KB item limit", code="ITEM_TOO_LARGE"
             ) from error
-        raise AuthstateError(f"storage rejected the request ({code})", code="STORAGE_ERROR", status=500) from error
+        raise AuthstateError(
+            f"storage rejected the request ({code})", code="STORAGE_ERROR", status=500
+        ) from error
     except BotoCoreError as error:
         raise StorageUnavailable("storage is unavailable; nothing was written") from error
 
@@ -73,7 +80,9 @@ class Table:
             response = self.client.get_item(**arguments)
         return response.get("Item")
 
-    def update(self, key: Item, arguments: Mapping[str, Any], *, return_values: str = "ALL_NEW") -> Item:
+    def update(
+        self, key: Item, arguments: Mapping[str, Any], *, return_values: ReturnValue = "ALL_NEW"
+    ) -> Item:
         """One UpdateItem. Raises :class:`ConditionFailed` when its condition does not hold."""
         with dynamodb_errors():
             response = self.client.update_item(
@@ -171,7 +180,7 @@ def _rewrite_document(
     precondition: Precondition | None,
     create_if_missing: bool,
 ) -> Item:
-    for _ in range(MAX_OPTIMISTIC_ATTEMPTS):
+    for attempt in range(MAX_OPTIMISTIC_ATTEMPTS):
         item = table.get(key)
         if item is None or attribute not in item:
             if not create_if_missing:
@@ -190,5 +199,10 @@ def _rewrite_document(
         try:
             return table.update(key, builder.build())
         except ConditionFailed:
-            continue  # someone else wrote in between: read again and retry
+            _backoff(attempt)  # someone else wrote in between: read again and retry
     raise Conflict("the document kept changing concurrently; retry")
+
+
+def _backoff(attempt: int) -> None:
+    """Full-jitter exponential backoff, so a big rewrite is not starved by a stream of small updates."""
+    time.sleep(random.uniform(0, min(0.25, 0.004 * 2**attempt)))  # noqa: S311 - jitter, not crypto

@@ -1,0 +1,183 @@
+"""User metadata against DynamoDB Local: merge vectors, types, call counts, concurrency, limits."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from authstate.errors import AuthstateError
+from authstate.limits import MAX_EXPRESSION_CLAUSES
+from authstate.metadata import UserMetadata
+from authstate.store import Table
+from localrun.dynamodb import client
+from tests.conftest import CallCounter
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+def own_connection(endpoint: str, table_name: str) -> UserMetadata:
+    """A store with a client of its own, as each concurrent Lambda would have."""
+    dynamodb = client(endpoint)
+    return UserMetadata(Table(table_name, lambda: dynamodb))
+
+
+@pytest.fixture
+def metadata(dynamodb: DynamoDBClient, table_names: dict[str, str]) -> UserMetadata:
+    return UserMetadata(Table(table_names["UserMetadataTable"], lambda: dynamodb))
+
+
+def test_unknown_user_reads_as_empty(metadata: UserMetadata, unique_id: str) -> None:
+    assert metadata.get(unique_id) == {}
+
+
+def test_first_update_drops_null_keys(metadata: UserMetadata, unique_id: str) -> None:
+    assert metadata.update(unique_id, {"test": "123", "testNull": None}) == {"test": "123"}
+    assert metadata.get(unique_id) == {"test": "123"}
+
+
+def test_nested_values_replaced_whole_and_null_keys_removed(metadata: UserMetadata, unique_id: str) -> None:
+    metadata.update(unique_id, {"testUpdate": {"subsub": "123"}, "unmodified": "123", "cleared": 123})
+    merged = metadata.update(
+        unique_id, {"testUpdate": {"subsubupdate": "subnew!"}, "testNew": "new!", "cleared": None}
+    )
+    expected = {"testUpdate": {"subsubupdate": "subnew!"}, "unmodified": "123", "testNew": "new!"}
+    assert merged == expected
+    assert metadata.get(unique_id) == expected
+
+
+def test_docs_example(metadata: UserMetadata, unique_id: str) -> None:
+    metadata.update(
+        unique_id,
+        {"preferences": {"theme": "dark"}, "notifications": {"email": True}, "todos": ["use-text-notifs"]},
+    )
+    merged = metadata.update(unique_id, {"notifications": {"sms": True}, "todos": None})
+    assert merged == {"preferences": {"theme": "dark"}, "notifications": {"sms": True}}
+
+
+def test_json_types_unicode_and_nested_nulls_round_trip(metadata: UserMetadata, unique_id: str) -> None:
+    document: dict[str, Any] = {
+        "int": 42,
+        "float": 1.0,
+        "small": 1e-300,
+        "huge": 10**40,
+        "negative": -7,
+        "true": True,
+        "false": False,
+        "text": "ünïcødé ✓ 𝄞",
+        "ключ": "значение",
+        "nested": {"null": None, "list": [None, 0, "", {}]},
+        "emptyKeyInside": {"": "allowed below the root"},
+    }
+    metadata.update(unique_id, document)
+    stored = metadata.get(unique_id)
+    assert stored == document
+    assert [type(stored[k]) for k in ("int", "float", "huge", "true")] == [int, float, int, bool]
+
+
+def test_clear_then_read_is_empty(metadata: UserMetadata, unique_id: str) -> None:
+    metadata.update(unique_id, {"a": 1})
+    metadata.clear(unique_id)
+    assert metadata.get(unique_id) == {}
+    assert metadata.update(unique_id, {"b": 2}) == {"b": 2}
+
+
+def test_steady_state_update_is_one_update_item(
+    metadata: UserMetadata, unique_id: str, call_counter: CallCounter
+) -> None:
+    metadata.update(unique_id, {"a": 1})
+    call_counter.reset()
+    metadata.update(unique_id, {"b": 2, "a": None})
+    assert call_counter.calls == ["UpdateItem"]
+
+
+def test_first_update_is_a_failed_conditional_update_then_one_put(
+    metadata: UserMetadata, unique_id: str, call_counter: CallCounter
+) -> None:
+    metadata.update(unique_id, {"a": 1})
+    assert call_counter.calls == ["UpdateItem", "PutItem"]
+
+
+def test_concurrent_updates_of_distinct_keys_lose_nothing(
+    dynamodb_endpoint: str, table_names: dict[str, str], unique_id: str
+) -> None:
+    threads, updates = 8, 200
+    errors: list[BaseException] = []
+
+    def worker(number: int) -> None:
+        own = own_connection(dynamodb_endpoint, table_names["UserMetadataTable"])
+        try:
+            for i in range(updates):
+                own.update(unique_id, {f"t{number}-{i}": i})
+        except BaseException as error:  # surfaced below
+            errors.append(error)
+
+    workers = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    assert errors == []
+    stored = own_connection(dynamodb_endpoint, table_names["UserMetadataTable"]).get(unique_id)
+    assert len(stored) == threads * updates
+    assert stored == {f"t{n}-{i}": i for n in range(threads) for i in range(updates)}
+
+
+def test_update_too_big_for_one_expression_uses_the_rewrite(
+    metadata: UserMetadata, unique_id: str, call_counter: CallCounter
+) -> None:
+    metadata.update(unique_id, {"keep": "me", "drop": 1})
+    update: dict[str, Any] = {f"key-{i}": {"n": i} for i in range(MAX_EXPRESSION_CLAUSES * 3)}
+    update["drop"] = None
+    call_counter.reset()
+    merged = metadata.update(unique_id, update)
+    assert call_counter.calls == ["GetItem", "UpdateItem"]
+    expected = {"keep": "me", **{f"key-{i}": {"n": i} for i in range(MAX_EXPRESSION_CLAUSES * 3)}}
+    assert merged == expected
+    assert metadata.get(unique_id) == expected
+
+
+def test_rewrite_keeps_concurrent_small_updates(
+    dynamodb_endpoint: str, table_names: dict[str, str], unique_id: str
+) -> None:
+    """Big (rewrite) and small (UpdateItem) updates racing: the version check keeps both."""
+    name = table_names["UserMetadataTable"]
+    small_done = threading.Event()
+
+    def small_updates() -> None:
+        own = own_connection(dynamodb_endpoint, name)
+        for i in range(100):
+            own.update(unique_id, {f"small-{i}": i})
+        small_done.set()
+
+    big = own_connection(dynamodb_endpoint, name)
+    thread = threading.Thread(target=small_updates)
+    thread.start()
+    for round_ in range(5):
+        big.update(unique_id, {f"big-{round_}-{i}": i for i in range(MAX_EXPRESSION_CLAUSES + 10)})
+    thread.join()
+    stored = big.get(unique_id)
+    assert sum(key.startswith("small-") for key in stored) == 100
+    assert sum(key.startswith("big-") for key in stored) == 5 * (MAX_EXPRESSION_CLAUSES + 10)
+
+
+def test_item_over_400kb_is_413_and_leaves_the_document_unchanged(
+    metadata: UserMetadata, unique_id: str
+) -> None:
+    metadata.update(unique_id, {"a": "x" * 300_000})
+    with pytest.raises(AuthstateError) as caught:
+        metadata.update(unique_id, {"b": "y" * 150_000})
+    assert (caught.value.status, caught.value.code) == (413, "ITEM_TOO_LARGE")
+    assert metadata.get(unique_id) == {"a": "x" * 300_000}
+
+
+@pytest.mark.parametrize("key", ["", "k" * 1025])
+def test_bad_keys_are_rejected_before_any_write(
+    metadata: UserMetadata, unique_id: str, call_counter: CallCounter, key: str
+) -> None:
+    with pytest.raises(AuthstateError) as caught:
+        metadata.update(unique_id, {"fine": 1, key: 2})
+    assert caught.value.code == "INVALID_KEY"
+    assert call_counter.calls == []
