@@ -9,16 +9,25 @@ class AuthstateError(Exception):
     status: int = 400
     code: str = "BAD_REQUEST"
 
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        details: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.details = details or {}
         if code is not None:
             self.code = code
         if status is not None:
             self.status = status
 
     def to_body(self) -> dict[str, str]:
-        return {"code": self.code, "message": self.message}
+        """``{"code", "message"}`` plus any non-secret details (e.g. the session a theft revoked)."""
+        return {"code": self.code, "message": self.message, **self.details}
 
 
 class InvalidRequest(AuthstateError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -83,6 +84,16 @@ def user_id_parameter(app: APIGatewayHttpResolver) -> str:
     if not user_id.strip() or len(user_id.encode("utf-8", "surrogatepass")) > MAX_USER_ID_BYTES:
         raise InvalidRequest(f"userId must be 1 to {MAX_USER_ID_BYTES} bytes", code="INVALID_USER_ID")
     return user_id
+
+
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def session_handle_parameter(app: APIGatewayHttpResolver) -> str:
+    handle = path_parameter(app, "sessionHandle")
+    if not _UUID.match(handle):
+        raise InvalidRequest("sessionHandle is not a session handle", code="INVALID_SESSION_HANDLE")
+    return handle
 
 
 def lambda_entry(app: APIGatewayHttpResolver) -> Handler:

@@ -6,7 +6,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from authstate.errors import AuthstateError, Conflict, PayloadTooLarge, StorageUnavailable
 from authstate.expressions import ExpressionTooLarge, UpdateBuilder, decode_document, encode_document
@@ -21,7 +21,13 @@ type ReturnValue = Literal["ALL_NEW", "ALL_OLD", "NONE", "UPDATED_NEW", "UPDATED
 
 
 class ConditionFailed(Exception):
-    """A ConditionExpression did not hold; the caller decides what that means."""
+    """A ConditionExpression did not hold; the caller decides what that means.
+
+    ``item`` is the item as it was, when the call asked for it (ReturnValuesOnConditionCheckFailure)."""
+
+    def __init__(self, item: Item | None = None) -> None:
+        super().__init__("condition failed")
+        self.item = item
 
 
 _THROTTLING = {
@@ -43,7 +49,7 @@ def dynamodb_errors() -> Iterator[None]:
         code = error.response.get("Error", {}).get("Code", "")
         message = error.response.get("Error", {}).get("Message", "")
         if code == "ConditionalCheckFailedException":
-            raise ConditionFailed from error
+            raise ConditionFailed(cast("Item | None", error.response.get("Item"))) from error
         if code in _THROTTLING:
             raise StorageUnavailable(
                 "storage is throttling requests; retry later", code="THROTTLED"
@@ -81,16 +87,26 @@ class Table:
         return response.get("Item")
 
     def update(
-        self, key: Item, arguments: Mapping[str, Any], *, return_values: ReturnValue = "ALL_NEW"
+        self,
+        key: Item,
+        arguments: Mapping[str, Any],
+        *,
+        return_values: ReturnValue = "ALL_NEW",
+        old_item_on_failure: bool = False,
     ) -> Item:
-        """One UpdateItem. Raises :class:`ConditionFailed` when its condition does not hold."""
+        """One UpdateItem. Raises :class:`ConditionFailed` when its condition does not hold,
+        carrying the item as it was if ``old_item_on_failure`` (no second read needed)."""
+        extra: dict[str, Any] = {}
+        if old_item_on_failure:
+            extra["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
         with dynamodb_errors():
             response = self.client.update_item(
-                TableName=self.name, Key=key, ReturnValues=return_values, **arguments
+                TableName=self.name, Key=key, ReturnValues=return_values, **arguments, **extra
             )
         return response.get("Attributes", {})
 
     def put(self, item: Item, *, condition: str | None = None, names: dict[str, str] | None = None) -> None:
+        """One PutItem, optionally conditional (e.g. ``attribute_not_exists``)."""
         arguments: dict[str, Any] = {"TableName": self.name, "Item": item}
         if condition:
             arguments["ConditionExpression"] = condition

@@ -1,0 +1,32 @@
+"""POST /sessions/verify: verify an access token (optionally against the database)."""
+
+from typing import Any
+
+from authstate.http import create_app, json_body, lambda_entry, metrics
+from authstate.models import VerifySessionRequest
+from authstate.sessions import Sessions
+
+app = create_app()
+sessions = Sessions.from_settings()
+
+
+@app.post("/sessions/verify")
+def verify_session() -> dict[str, Any]:
+    request = json_body(app, VerifySessionRequest)
+    check_database = request.checkDatabase or request.includeSessionData
+    access = sessions.verify(
+        request.accessToken, check_database=check_database, anti_csrf_token=request.antiCsrfToken
+    )
+    claims = access.claims
+    body: dict[str, Any] = {
+        "session": {"handle": claims["sessionHandle"], "userId": claims["sub"], "tenantId": claims["tId"]},
+        "accessTokenPayload": access.payload,
+        "expiry": int(claims["exp"]) * 1000,
+    }
+    if request.includeSessionData:
+        body["sessionData"] = sessions.get_data(claims["sessionHandle"], online=True)
+    metrics.add_metric(name="SessionVerified", unit="Count", value=1)
+    return body
+
+
+lambda_handler = lambda_entry(app)

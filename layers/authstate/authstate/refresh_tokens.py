@@ -1,0 +1,93 @@
+"""Opaque refresh tokens: ``rt1.<sessionHandle>.<parentHash>.<nonce>.<mac>``.
+
+Only hashes of refresh tokens are stored. A token carries the hash of the token it was rotated
+from (its parent), so one conditional UpdateItem can tell "current token" from "first use of a
+child of the current token". The MAC (HMAC-SHA256 under a service secret kept in DynamoDB) makes
+every field trustworthy: a token we did not issue is merely invalid, while a genuine token that is
+no longer current is evidence of theft. Without the MAC, anyone who saw a session handle could
+forge an "old" token and get a victim's session revoked.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from functools import cache
+
+from authstate.aws import dynamodb_client
+from authstate.errors import Unauthorized
+from authstate.settings import settings
+from authstate.store import ConditionFailed, Item, Table
+
+PREFIX = "rt1"
+NO_PARENT = "-"
+MAC_KEY_PARTITION = "refresh-token-mac"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def token_hash(token: str) -> str:
+    """What the database stores and access tokens carry (``refreshTokenHash1``)."""
+    return _b64(hashlib.sha256(token.encode()).digest())
+
+
+@dataclass(frozen=True)
+class RefreshToken:
+    session_handle: str
+    parent_hash: str | None
+    token: str
+
+    @property
+    def hash(self) -> str:
+        return token_hash(self.token)
+
+
+class RefreshTokenCodec:
+    def __init__(self, mac_key: bytes) -> None:
+        self._mac_key = mac_key
+
+    def _mac(self, body: str) -> str:
+        return _b64(hmac.new(self._mac_key, body.encode(), hashlib.sha256).digest()[:18])
+
+    def issue(self, session_handle: str, parent_hash: str | None) -> RefreshToken:
+        body = f"{PREFIX}.{session_handle}.{parent_hash or NO_PARENT}.{_b64(secrets.token_bytes(32))}"
+        return RefreshToken(session_handle, parent_hash, f"{body}.{self._mac(body)}")
+
+    def parse(self, token: str) -> RefreshToken:
+        """A token we issued, or 401 ``REFRESH_TOKEN_INVALID`` (never says which part was wrong)."""
+        invalid = Unauthorized("the refresh token is not valid", code="REFRESH_TOKEN_INVALID")
+        parts = token.split(".")
+        if len(parts) != 5 or parts[0] != PREFIX or len(token) > 512:
+            raise invalid
+        body, mac = token.rsplit(".", 1)
+        if not hmac.compare_digest(mac.encode(), self._mac(body).encode()):
+            raise invalid
+        _, handle, parent, _ = body.split(".")
+        return RefreshToken(handle, None if parent == NO_PARENT else parent, token)
+
+
+def load_mac_key(table: Table, partition: str = MAC_KEY_PARTITION) -> bytes:
+    """The service's refresh-token MAC key: created once (conditional put), then read."""
+    key = {"pk": {"S": partition}, "sk": {"S": "v1"}}
+    item = table.get(key)
+    if item is None:
+        candidate: Item = {**key, "secret": {"B": secrets.token_bytes(32)}}
+        try:
+            table.put(candidate, condition="attribute_not_exists(#sk)", names={"#sk": "sk"})
+            return bytes(candidate["secret"]["B"])
+        except ConditionFailed:
+            item = table.get(key)  # another cold start won the race: use its key
+    if item is None:
+        raise RuntimeError("refresh-token MAC key vanished")
+    return bytes(item["secret"]["B"])
+
+
+@cache
+def refresh_token_codec() -> RefreshTokenCodec:
+    """Per warm Lambda: one read of the MAC key, then none."""
+    return RefreshTokenCodec(load_mac_key(Table(settings().signing_keys_table, dynamodb_client)))
