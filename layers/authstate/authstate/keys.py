@@ -1,0 +1,273 @@
+"""RS256 signing keys in DynamoDB: one key per rotation slot, cached per warm Lambda.
+
+Time is cut into slots of ``signing_key_rotation_seconds``; the key of slot ``n`` signs during that
+slot and verifies until ``expiresAt`` (slot end + one access-token lifetime + 5 minutes of clock
+skew), which is also the item's TTL. The first process that needs a slot's key creates it with a
+conditional put, so concurrent cold starts can never create two keys for one slot: the losers
+read the winner's key instead.
+
+cryptography is imported on first use, so importing this module (e.g. for the JWKS) stays cheap.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import secrets
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Any
+
+from authstate.aws import dynamodb_client
+from authstate.errors import StorageUnavailable
+from authstate.settings import settings
+from authstate.store import ConditionFailed, Item, Table
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
+
+DEFAULT_PARTITION = "signing-keys"
+ALGORITHM = "RS256"
+RSA_KEY_BITS = 2048
+#: Verification outlives the last possible token by this much, for clock skew between Lambdas.
+CLOCK_SKEW_SECONDS = 300
+#: Reloads caused by unknown kids happen at most this often per process, so random kids are cheap.
+UNKNOWN_KID_RELOAD_INTERVAL_SECONDS = 5.0
+
+_SLOT_PREFIX = "slot#"
+
+
+def _b64url_uint(value: int) -> str:
+    raw = value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+
+
+def _uint_b64url(text: str) -> int:
+    return int.from_bytes(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)), "big")
+
+
+def slot_of(now: float, rotation_seconds: int) -> int:
+    return math.floor(now / rotation_seconds)
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """One slot's key. The private key is parsed only when this key actually signs."""
+
+    kid: str
+    slot: int
+    not_before: int
+    sign_until: int
+    expires_at: int
+    jwk: Mapping[str, str]
+    private_pem: str = field(repr=False)
+
+    @classmethod
+    def generate(cls, slot: int, *, rotation_seconds: int, access_token_ttl_seconds: int) -> SigningKey:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        private_key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_KEY_BITS)
+        numbers = private_key.public_key().public_numbers()
+        kid = secrets.token_urlsafe(12)
+        pem = private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode("ascii")
+        sign_until = (slot + 1) * rotation_seconds
+        return cls(
+            kid=kid,
+            slot=slot,
+            not_before=slot * rotation_seconds,
+            sign_until=sign_until,
+            expires_at=sign_until + access_token_ttl_seconds + CLOCK_SKEW_SECONDS,
+            jwk={
+                "kty": "RSA",
+                "kid": kid,
+                "use": "sig",
+                "alg": ALGORITHM,
+                "n": _b64url_uint(numbers.n),
+                "e": _b64url_uint(numbers.e),
+            },
+            private_pem=pem,
+        )
+
+    @cached_property
+    def private_key(self) -> RSAPrivateKey:
+        from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+        key = load_pem_private_key(self.private_pem.encode("ascii"), password=None)
+        if not isinstance(key, RSAPrivateKey):
+            raise TypeError(f"signing key {self.kid} is not an RSA key")
+        return key
+
+    @cached_property
+    def public_key(self) -> RSAPublicKey:
+        from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicNumbers
+
+        return RSAPublicNumbers(_uint_b64url(self.jwk["e"]), _uint_b64url(self.jwk["n"])).public_key()
+
+    def to_item(self, partition: str) -> Item:
+        return {
+            "pk": {"S": partition},
+            "sk": {"S": f"{_SLOT_PREFIX}{self.slot:012d}"},
+            "kid": {"S": self.kid},
+            "privateKey": {"S": self.private_pem},
+            "publicJwk": {"M": {name: {"S": value} for name, value in self.jwk.items()}},
+            "notBefore": {"N": str(self.not_before)},
+            "signUntil": {"N": str(self.sign_until)},
+            "expiresAt": {"N": str(self.expires_at)},
+        }
+
+    @classmethod
+    def from_item(cls, item: Item) -> SigningKey:
+        return cls(
+            kid=item["kid"]["S"],
+            slot=int(item["sk"]["S"].removeprefix(_SLOT_PREFIX)),
+            not_before=int(item["notBefore"]["N"]),
+            sign_until=int(item["signUntil"]["N"]),
+            expires_at=int(item["expiresAt"]["N"]),
+            jwk={name: value["S"] for name, value in item["publicJwk"]["M"].items()},
+            private_pem=item["privateKey"]["S"],
+        )
+
+
+class KeyRing:
+    """The signing keys of one partition, cached in this process.
+
+    Steady state costs no DynamoDB call: the current slot's key signs until its slot ends, and
+    every loaded key verifies until its ``expiresAt``. DynamoDB is queried when the slot changes,
+    and for an unknown kid at most once (and at most once per ``unknown_kid_reload_interval``).
+    Thread-safe, although Lambda calls it from one thread at a time.
+    """
+
+    def __init__(
+        self,
+        table: Table,
+        *,
+        rotation_seconds: int,
+        access_token_ttl_seconds: int,
+        partition: str = DEFAULT_PARTITION,
+        unknown_kid_reload_interval: float = UNKNOWN_KID_RELOAD_INTERVAL_SECONDS,
+    ) -> None:
+        self._table = table
+        self._rotation_seconds = rotation_seconds
+        self._access_token_ttl_seconds = access_token_ttl_seconds
+        self._partition = partition
+        self._unknown_kid_reload_interval = unknown_kid_reload_interval
+        self._lock = threading.Lock()
+        self._keys: dict[str, SigningKey] = {}  # replaced whole on reload, so readers need no lock
+        self._loaded = False
+        self._last_unknown_kid_reload: float | None = None
+
+    @classmethod
+    def from_settings(cls) -> KeyRing:
+        """The keyring of this process, shared by every invocation of a warm Lambda."""
+        return _shared_keyring()
+
+    @property
+    def partition(self) -> str:
+        return self._partition
+
+    def signing_key(self, now: float) -> SigningKey:
+        """The current slot's key, loaded or created (exactly one per slot, whoever creates it)."""
+        slot = slot_of(now, self._rotation_seconds)
+        key = self._key_of_slot(slot)
+        if key is not None:
+            return key
+        with self._lock:
+            key = self._key_of_slot(slot)
+            if key is None:
+                self._reload(now)
+                key = self._key_of_slot(slot)
+            if key is None:
+                key = self._create(slot, now)
+        return key
+
+    def verification_key(self, kid: str, now: float) -> RSAPublicKey | None:
+        """The public key of ``kid`` if it may still verify; an unknown kid reloads at most once."""
+        key = self._keys.get(kid)
+        if key is None:
+            with self._lock:
+                key = self._keys.get(kid)
+                if key is None and self._may_reload_for_unknown_kid(now):
+                    self._reload(now)
+                    key = self._keys.get(kid)
+        if key is None or key.expires_at <= now:
+            return None
+        return key.public_key
+
+    def jwks(self, now: float) -> dict[str, Any]:
+        """Every key that may still verify a token, newest first; the current one always included."""
+        self.signing_key(now)
+        keys = sorted(
+            (key for key in self._keys.values() if key.expires_at > now), key=lambda k: k.slot, reverse=True
+        )
+        return {"keys": [dict(key.jwk) for key in keys]}
+
+    def _key_of_slot(self, slot: int) -> SigningKey | None:
+        for key in self._keys.values():
+            if key.slot == slot:
+                return key
+        return None
+
+    def _may_reload_for_unknown_kid(self, now: float) -> bool:
+        if not self._loaded:
+            return True  # the first load is not a reload
+        last = self._last_unknown_kid_reload
+        if last is not None and 0 <= now - last < self._unknown_kid_reload_interval:
+            return False
+        self._last_unknown_kid_reload = now
+        return True
+
+    def _reload(self, now: float) -> None:
+        """One consistent Query of the partition; keys past their ``expiresAt`` are dropped."""
+        items = self._table.query(
+            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :prefix)",
+            FilterExpression="#expiresAt > :now",
+            ExpressionAttributeNames={"#pk": "pk", "#sk": "sk", "#expiresAt": "expiresAt"},
+            ExpressionAttributeValues={
+                ":pk": {"S": self._partition},
+                ":prefix": {"S": _SLOT_PREFIX},
+                ":now": {"N": str(math.floor(now))},
+            },
+            ConsistentRead=True,
+        )
+        self._install((SigningKey.from_item(item) for item in items), now)
+        self._loaded = True
+
+    def _install(self, keys: Iterable[SigningKey], now: float) -> None:
+        cached = self._keys
+        # Reuse already-parsed keys: their kids name the same key material.
+        self._keys = {key.kid: cached.get(key.kid, key) for key in keys if key.expires_at > now}
+
+    def _create(self, slot: int, now: float) -> SigningKey:
+        key = SigningKey.generate(
+            slot,
+            rotation_seconds=self._rotation_seconds,
+            access_token_ttl_seconds=self._access_token_ttl_seconds,
+        )
+        try:
+            self._table.put(key.to_item(self._partition), condition="attribute_not_exists(sk)")
+        except ConditionFailed:
+            # Another cold start created this slot's key first: use theirs.
+            self._reload(now)
+            winner = self._key_of_slot(slot)
+            if winner is None:
+                message = "the signing key of this slot exists but could not be read"
+                raise StorageUnavailable(message, code="SIGNING_KEY_UNAVAILABLE") from None
+            return winner
+        self._install([*self._keys.values(), key], now)
+        return key
+
+
+@cache
+def _shared_keyring() -> KeyRing:
+    config = settings()
+    return KeyRing(
+        Table(config.signing_keys_table, dynamodb_client),
+        rotation_seconds=config.signing_key_rotation_seconds,
+        access_token_ttl_seconds=config.access_token_ttl_seconds,
+    )

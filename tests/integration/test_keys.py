@@ -1,0 +1,248 @@
+"""Signing keys against DynamoDB Local: creation, racing cold starts, rotation, reload limits, call counts.
+
+Every test uses its own partition of the shared table, and moves its own clock.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from authstate.errors import Unauthorized
+from authstate.keys import KeyRing, SigningKey
+from authstate.store import Table
+from authstate.tokens import mint_access_token, verify_access_token
+from localrun.dynamodb import client
+from tests.conftest import CallCounter
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+ROTATION = 3600
+TTL = 600
+SLOT = 500_000
+SLOT_START = SLOT * ROTATION  # 1_800_000_000
+T0 = SLOT_START + 100.0
+
+
+@pytest.fixture
+def partition(unique_id: str) -> str:
+    return f"signing-keys-{unique_id}"
+
+
+@pytest.fixture
+def table_name(table_names: dict[str, str]) -> str:
+    return table_names["SigningKeysTable"]
+
+
+@pytest.fixture
+def ring(dynamodb: DynamoDBClient, table_name: str, partition: str) -> KeyRing:
+    """A keyring on the counted client (see ``call_counter``)."""
+    return new_ring(dynamodb, table_name, partition)
+
+
+@pytest.fixture
+def stored_items(dynamodb_endpoint: str, table_name: str, partition: str) -> Any:
+    """The partition's items, read through a client of its own (so no call is counted)."""
+    inspector = client(dynamodb_endpoint)
+
+    def read() -> list[dict[str, Any]]:
+        return inspector.query(
+            TableName=table_name,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": partition}},
+            ConsistentRead=True,
+        )["Items"]
+
+    return read
+
+
+def new_ring(dynamodb: DynamoDBClient, table_name: str, partition: str) -> KeyRing:
+    return KeyRing(
+        Table(table_name, lambda: dynamodb),
+        rotation_seconds=ROTATION,
+        access_token_ttl_seconds=TTL,
+        partition=partition,
+    )
+
+
+def claims(now: float, **changes: Any) -> dict[str, Any]:
+    return {"sub": "user-1", "sessionHandle": "session-1", "iat": int(now), "exp": int(now) + TTL, **changes}
+
+
+def jwk(key: SigningKey) -> dict[str, str]:
+    return {"kty": "RSA", "kid": key.kid, "use": "sig", "alg": "RS256", "n": key.jwk["n"], "e": "AQAB"}
+
+
+def test_first_use_creates_exactly_one_key(
+    ring: KeyRing,
+    call_counter: CallCounter,
+    stored_items: Any,
+    dynamodb_endpoint: str,
+    table_name: str,
+    partition: str,
+) -> None:
+    key = ring.signing_key(T0)
+    assert call_counter.calls == ["Query", "PutItem"]
+    assert stored_items() == [
+        {
+            "pk": {"S": partition},
+            "sk": {"S": "slot#000000500000"},
+            "kid": {"S": key.kid},
+            "privateKey": {"S": key.private_pem},
+            "publicJwk": {"M": {name: {"S": value} for name, value in jwk(key).items()}},
+            "notBefore": {"N": "1800000000"},
+            "signUntil": {"N": "1800003600"},
+            "expiresAt": {"N": str(1_800_003_600 + TTL + 300)},
+        }
+    ]
+    assert key.private_pem.startswith("-----BEGIN PRIVATE KEY-----\n")
+    assert (key.slot, key.not_before, key.sign_until) == (SLOT, SLOT_START, SLOT_START + ROTATION)
+
+    # A cold start in the same slot reads that key and creates none.
+    cold = client(dynamodb_endpoint)
+    cold_counter = CallCounter()
+    cold.meta.events.register("before-call.dynamodb.*", cold_counter)
+    assert new_ring(cold, table_name, partition).signing_key(T0 + 1000).kid == key.kid
+    assert cold_counter.calls == ["Query"]
+    assert len(stored_items()) == 1
+
+
+def test_racing_cold_starts_create_one_key(
+    dynamodb_endpoint: str, table_name: str, partition: str, stored_items: Any
+) -> None:
+    """8 cold starts all find no key, then all put at once (a barrier holds each PutItem): one wins."""
+    racers = 8
+    at_put = threading.Barrier(racers, timeout=60)
+    counters = [CallCounter() for _ in range(racers)]
+
+    def hold_put(**_: Any) -> None:  # a hook returning anything but None would replace the call
+        at_put.wait()
+
+    # Clients are created here, not in the threads: boto3's default session is not thread-safe.
+    clients = [client(dynamodb_endpoint) for _ in range(racers)]
+    for racer, counter in zip(clients, counters, strict=True):
+        racer.meta.events.register("before-call.dynamodb.*", counter)
+        racer.meta.events.register("before-call.dynamodb.PutItem", hold_put)
+    rings = [new_ring(racer, table_name, partition) for racer in clients]
+
+    def cold_start(ring: KeyRing) -> tuple[str, str]:
+        key = ring.signing_key(T0)
+        return key.kid, mint_access_token(claims(T0), key)
+
+    with ThreadPoolExecutor(racers) as pool:
+        results = list(pool.map(cold_start, rings))
+
+    kids = {kid for kid, _ in results}
+    assert len(kids) == 1
+    assert [counter.calls for counter in counters].count(["Query", "PutItem", "Query"]) == racers - 1
+    assert [counter.calls for counter in counters].count(["Query", "PutItem"]) == 1
+    items = stored_items()
+    assert [item["kid"]["S"] for item in items] == list(kids)
+    verifier = new_ring(client(dynamodb_endpoint), table_name, partition)
+    for _, token in results:
+        assert verify_access_token(token, verifier, T0)["sub"] == "user-1"
+
+
+def test_rotation_overlap_then_retirement(
+    ring: KeyRing, dynamodb_endpoint: str, table_name: str, partition: str, stored_items: Any
+) -> None:
+    late_in_slot = SLOT_START + ROTATION - 10.0
+    old = ring.signing_key(late_in_slot)
+    # Lives far beyond its key, so only the key's retirement can reject it.
+    token = mint_access_token(claims(late_in_slot, exp=old.expires_at + 10_000), old)
+
+    next_slot = old.sign_until + 1.0
+    new = ring.signing_key(next_slot)
+    assert new.kid != old.kid
+    assert (new.slot, new.not_before) == (old.slot + 1, old.sign_until)
+    assert len(stored_items()) == 2
+    assert ring.jwks(next_slot) == {"keys": [jwk(new), jwk(old)]}
+    assert verify_access_token(token, ring, next_slot)["sub"] == "user-1"
+    cold = new_ring(client(dynamodb_endpoint), table_name, partition)
+    assert verify_access_token(token, cold, next_slot)["sub"] == "user-1"
+    assert cold.jwks(next_slot) == {"keys": [jwk(new), jwk(old)]}
+
+    last_moment = old.expires_at - 0.001
+    assert verify_access_token(token, ring, last_moment)["sub"] == "user-1"
+
+    retired = float(old.expires_at)
+    for keyring in (ring, new_ring(client(dynamodb_endpoint), table_name, partition)):
+        with pytest.raises(Unauthorized) as raised:
+            verify_access_token(token, keyring, retired)
+        assert raised.value.code == "TOKEN_KEY_UNKNOWN"
+        assert keyring.jwks(retired) == {"keys": [jwk(new)]}
+        assert keyring.signing_key(retired).kid == new.kid
+
+
+def test_unknown_kids_reload_once_and_rate_limited(ring: KeyRing, call_counter: CallCounter) -> None:
+    key = ring.signing_key(T0)
+    call_counter.reset()
+
+    assert ring.verification_key("unknown-1", T0 + 1) is None
+    assert call_counter.calls == ["Query"]
+
+    call_counter.reset()
+    assert ring.verification_key("unknown-2", T0 + 2) is None
+    assert ring.verification_key("unknown-1", T0 + 5.9) is None
+    assert ring.verification_key(key.kid, T0 + 5.9) is not None
+    assert call_counter.calls == []
+
+    assert ring.verification_key("unknown-3", T0 + 6) is None  # the 5 s window has passed
+    assert call_counter.calls == ["Query"]
+
+
+def test_key_created_elsewhere_is_found_by_one_reload(
+    ring: KeyRing, call_counter: CallCounter, dynamodb_endpoint: str, table_name: str, partition: str
+) -> None:
+    ring.signing_key(T0)
+    later = T0 + ROTATION
+    other = new_ring(client(dynamodb_endpoint), table_name, partition).signing_key(later)
+    token = mint_access_token(claims(later), other)
+    call_counter.reset()
+
+    assert verify_access_token(token, ring, later)["sub"] == "user-1"
+    assert call_counter.calls == ["Query"]
+    call_counter.reset()
+    assert ring.signing_key(later + 1).kid == other.kid
+    assert call_counter.calls == []
+
+
+def test_warm_keyring_signs_and_verifies_without_dynamodb(ring: KeyRing, call_counter: CallCounter) -> None:
+    key = ring.signing_key(T0)
+    token = mint_access_token(claims(T0), key)
+    call_counter.reset()
+
+    for now in (T0 + 1, T0 + 500, SLOT_START + ROTATION - 0.001):
+        assert ring.signing_key(now) is key
+        assert verify_access_token(token, ring, min(now, T0 + TTL - 1))["sub"] == "user-1"
+    assert ring.jwks(T0 + 2) == {"keys": [jwk(key)]}
+    assert call_counter.calls == []
+
+
+def test_jwks_of_an_empty_partition_creates_the_current_key(
+    ring: KeyRing, call_counter: CallCounter, stored_items: Any
+) -> None:
+    jwks = ring.jwks(T0)
+    assert call_counter.calls == ["Query", "PutItem"]
+    [item] = stored_items()
+    assert jwks == {"keys": [jwk(ring.signing_key(T0))]}
+    assert jwks["keys"][0]["kid"] == item["kid"]["S"]
+
+
+def test_cold_verifier_loads_once_then_still_reloads_for_an_unknown_kid(
+    ring: KeyRing, call_counter: CallCounter, dynamodb_endpoint: str, table_name: str, partition: str
+) -> None:
+    """The first load of a cold keyring is not a reload for an unknown kid: it does not use up the window."""
+    signer = new_ring(client(dynamodb_endpoint), table_name, partition)
+    first = signer.signing_key(T0)
+    assert ring.verification_key(first.kid, T0) is not None
+    assert call_counter.calls == ["Query"]
+
+    second = signer.signing_key(T0 + ROTATION)  # a signer whose clock is ahead, or the next slot's key
+    call_counter.reset()
+    assert ring.verification_key(second.kid, T0 + 1) is not None
+    assert call_counter.calls == ["Query"]
