@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from authstate.errors import Unauthorized
-from authstate.keys import KeyRing, SigningKey
+from authstate.keys import PUBLISH_AHEAD_SECONDS, KeyRing, SigningKey
 from authstate.store import Table
 from authstate.tokens import mint_access_token, verify_access_token
 from localrun.dynamodb import client
@@ -246,3 +246,15 @@ def test_cold_verifier_loads_once_then_still_reloads_for_an_unknown_kid(
     call_counter.reset()
     assert ring.verification_key(second.kid, T0 + 1) is not None
     assert call_counter.calls == ["Query"]
+
+
+def test_next_key_is_published_before_its_slot(ring: KeyRing, stored_items: Any) -> None:
+    """A verifier caching the JWKS for 300 s must already know the next slot's kid at rotation."""
+    current = ring.signing_key(SLOT_START + 100.0)
+    assert [key["kid"] for key in ring.jwks(SLOT_START + 100.0)["keys"]] == [current.kid]
+    near_end = SLOT_START + ROTATION - PUBLISH_AHEAD_SECONDS + 1.0
+    listed = [key["kid"] for key in ring.jwks(near_end)["keys"]]
+    assert len(stored_items()) == 2
+    assert listed[1] == current.kid
+    assert ring.signing_key(near_end).kid == current.kid  # still signs with the current key
+    assert ring.signing_key(SLOT_START + ROTATION + 1.0).kid == listed[0]  # the published one signs next

@@ -36,6 +36,9 @@ CLOCK_SKEW_SECONDS = 300
 #: Reloads caused by unknown kids happen at most this often per process, so random kids are cheap.
 UNKNOWN_KID_RELOAD_INTERVAL_SECONDS = 5.0
 
+#: How long before its slot starts a key appears in the JWKS: longer than the JWKS's max-age.
+PUBLISH_AHEAD_SECONDS = 900
+
 _SLOT_PREFIX = "slot#"
 
 
@@ -173,7 +176,9 @@ class KeyRing:
 
     def signing_key(self, now: float) -> SigningKey:
         """The current slot's key, loaded or created (exactly one per slot, whoever creates it)."""
-        slot = slot_of(now, self._rotation_seconds)
+        return self._key_for_slot(slot_of(now, self._rotation_seconds), now)
+
+    def _key_for_slot(self, slot: int, now: float) -> SigningKey:
         key = self._key_of_slot(slot)
         if key is not None:
             return key
@@ -200,8 +205,15 @@ class KeyRing:
         return key.public_key
 
     def jwks(self, now: float) -> dict[str, Any]:
-        """Every key that may still verify a token, newest first; the current one always included."""
-        self.signing_key(now)
+        """Every key that may still verify a token, newest first; the current one always included.
+
+        In the last ``PUBLISH_AHEAD_SECONDS`` of a slot the next slot's key is created and listed
+        too, so a verifier holding a cached JWKS (max-age 300 s) already knows the next kid."""
+        slot = slot_of(now, self._rotation_seconds)
+        self._key_for_slot(slot, now)
+        slot_end = (slot + 1) * self._rotation_seconds
+        if now >= slot_end - min(PUBLISH_AHEAD_SECONDS, self._rotation_seconds / 2):
+            self._key_for_slot(slot + 1, now)
         keys = sorted(
             (key for key in self._keys.values() if key.expires_at > now), key=lambda k: k.slot, reverse=True
         )
