@@ -40,6 +40,8 @@ def serve(arguments: argparse.Namespace) -> int:
         create_tables(endpoint, template)
         api_key = _api_key(arguments)
         configure_environment(template, endpoint, api_key)
+        if arguments.log_level:
+            os.environ["POWERTOOLS_LOG_LEVEL"] = arguments.log_level
         server = make_server(template, Functions(template), arguments.host, arguments.port, arguments.quiet)
         url = f"http://{arguments.host}:{server.server_port}"
         shown_key = api_key if api_key == DEFAULT_API_KEY else "(the one you set)"
@@ -76,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=3000)
     serve_parser.add_argument("--quiet", action="store_true", help="no access log")
+    serve_parser.add_argument("--log-level", help="override the functions' POWERTOOLS_LOG_LEVEL (e.g. DEBUG)")
     serve_parser.set_defaults(run=serve)
 
     invoke_parser = commands.add_parser("invoke", help="invoke one function with an event file")

@@ -54,6 +54,9 @@ def server_url(dynamodb_endpoint: str, server_log: Path) -> Iterator[str]:
             dynamodb_endpoint,
             "--api-key",
             API_KEY,
+            # The most talkative level, so that the log-hygiene test sees everything that could leak.
+            "--log-level",
+            "DEBUG",
         ],
         cwd=ROOT,
         stdout=log,
