@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,8 +33,19 @@ def _api_key(arguments: argparse.Namespace) -> str:
     return str(arguments.api_key or os.environ.get("AUTHSTATE_API_KEYS") or DEFAULT_API_KEY)
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM (e.g. `kill`, or a test fixture's terminate) stops like Ctrl-C, so DynamoDB Local stops too."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def serve(arguments: argparse.Namespace) -> int:
     from localrun.server import make_server
+
+    _stop_on_sigterm()
 
     template = Template.load()
     with dynamodb(arguments.dynamodb_endpoint) as endpoint:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
@@ -55,6 +57,15 @@ def client(endpoint: str) -> DynamoDBClient:
     )
 
 
+def _die_with_parent() -> None:
+    """Linux: the JVM gets SIGTERM when the process that started it dies, however it dies."""
+    if sys.platform == "linux":
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 class DynamoDBLocal:
     """DynamoDB Local in memory on a loopback port, started and stopped with the context."""
 
@@ -80,7 +91,11 @@ class DynamoDBLocal:
             "-disableTelemetry",
         ]
         self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            command, cwd=jar.parent, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            command,
+            cwd=jar.parent,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + timeout
         probe = client(self.endpoint)

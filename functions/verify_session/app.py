@@ -13,18 +13,21 @@ sessions = Sessions.from_settings()
 @app.post("/sessions/verify")
 def verify_session() -> dict[str, Any]:
     request = json_body(app, VerifySessionRequest)
-    check_database = request.checkDatabase or request.includeSessionData
-    access = sessions.verify(
-        request.accessToken, check_database=check_database, anti_csrf_token=request.antiCsrfToken
-    )
+    session_data = None
+    if request.includeSessionData:
+        access, session_data = sessions.verify_with_data(request.accessToken, request.antiCsrfToken)
+    else:
+        access = sessions.verify(
+            request.accessToken, check_database=request.checkDatabase, anti_csrf_token=request.antiCsrfToken
+        )
     claims = access.claims
     body: dict[str, Any] = {
         "session": {"handle": claims["sessionHandle"], "userId": claims["sub"], "tenantId": claims["tId"]},
         "accessTokenPayload": access.payload,
         "expiry": int(claims["exp"]) * 1000,
     }
-    if request.includeSessionData:
-        body["sessionData"] = sessions.get_data(claims["sessionHandle"], online=True)
+    if session_data is not None:
+        body["sessionData"] = session_data
     metrics.add_metric(name="SessionVerified", unit="Count", value=1)
     return body
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import jwt
@@ -46,7 +47,7 @@ class Clock:
 class Harness:
     sessions: Sessions
     clock: Clock
-    make: Any  # () -> Sessions sharing keys and MAC key but with a client of its own
+    make: Any  # (config=SETTINGS) -> Sessions sharing keys and MAC key, with a client of its own
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def harness(
     clock = Clock()
     mac_key = secrets.token_bytes(32)
 
-    def make(connection: DynamoDBClient = dynamodb) -> Sessions:
+    def make(connection: DynamoDBClient = dynamodb, config: Settings = SETTINGS) -> Sessions:
         keys_table = Table(table_names["SigningKeysTable"], lambda: connection)
         keyring = KeyRing(
             keys_table,
@@ -66,12 +67,12 @@ def harness(
         )
         codec = RefreshTokenCodec(mac_key)
         return Sessions(
-            Table(table_names["SessionsTable"], lambda: connection), keyring, lambda: codec, SETTINGS, clock
+            Table(table_names["SessionsTable"], lambda: connection), keyring, lambda: codec, config, clock
         )
 
     sessions = make()
     sessions.create("warm-up", "public", {}, {})  # load/create the signing key outside any count
-    return Harness(sessions, clock, lambda: make(client(dynamodb_endpoint)))
+    return Harness(sessions, clock, lambda config=SETTINGS: make(client(dynamodb_endpoint), config))
 
 
 def error_of(call: Any, *args: Any, **kwargs: Any) -> tuple[int, str]:
@@ -198,6 +199,47 @@ def test_payload_over_the_cap_is_413_before_anything_is_stored(harness: Harness,
     )
     assert status_code == (413, "ACCESS_TOKEN_PAYLOAD_TOO_LARGE")
     assert harness.sessions.get(issued.session.handle)[0].payload == {"half": "y" * 2500}
+
+
+def test_offline_merge_over_the_cap_is_413_and_undone(
+    harness: Harness, call_counter: CallCounter, unique_id: str
+) -> None:
+    handle = harness.sessions.create(unique_id, "public", {"half": "y" * 2500, "keep": 1}, {}).session.handle
+    call_counter.reset()
+    status_code = error_of(harness.sessions.merge_payload_offline, handle, {"more": "z" * 2500, "keep": None})
+    assert status_code == (413, "ACCESS_TOKEN_PAYLOAD_TOO_LARGE")
+    assert call_counter.calls == ["UpdateItem", "UpdateItem"]  # the merge, then its undo
+    assert harness.sessions.get(handle)[0].payload == {"half": "y" * 2500, "keep": 1}
+
+
+def test_concurrent_merges_from_one_old_token_cannot_pass_the_cap(harness: Harness, unique_id: str) -> None:
+    """Each merge alone fits when checked against the token it presents; together they would not."""
+    issued = harness.sessions.create(unique_id, "public", {}, {})
+    token, handle = issued.access_token.token, issued.session.handle
+    outcomes: list[int] = []
+    value = "v" * 200
+
+    def worker(number: int) -> None:
+        own = harness.make()
+        for i in range(10):
+            try:
+                merged = own.merge_payload_online(token, {f"t{number}-{i}": value})
+                assert (
+                    len(json.dumps(merged.payload, separators=(",", ":"))) <= SETTINGS.max_custom_claims_bytes
+                )
+                outcomes.append(200)
+            except AuthstateError as error:
+                outcomes.append(error.status)
+
+    workers = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    stored = harness.sessions.get(handle)[0].payload
+    assert set(outcomes) == {200, 413}
+    assert len(json.dumps(stored, separators=(",", ":"))) <= SETTINGS.max_custom_claims_bytes
+    assert len(stored) == outcomes.count(200)
 
 
 def test_concurrent_online_merges_of_distinct_keys_lose_nothing(harness: Harness, unique_id: str) -> None:
@@ -371,6 +413,28 @@ def test_forged_refresh_token_is_invalid_and_revokes_nothing(harness: Harness, u
     for forged in forgeries:
         assert error_of(harness.sessions.refresh, forged) == (401, "REFRESH_TOKEN_INVALID")
     assert harness.sessions.refresh(issued.refresh_token.token).session.handle == issued.session.handle
+
+
+def test_verify_with_data_is_one_read(harness: Harness, call_counter: CallCounter, unique_id: str) -> None:
+    issued = harness.sessions.create(unique_id, "public", {}, {"cart": [1]})
+    call_counter.reset()
+    access, data = harness.sessions.verify_with_data(issued.access_token.token)
+    assert (access.claims["sub"], data) == (unique_id, {"cart": [1]})
+    assert call_counter.calls == ["GetItem"]
+
+
+def test_configured_issuer_is_required(harness: Harness, unique_id: str) -> None:
+    issued = harness.sessions.create(unique_id, "public", {}, {})
+    strict = harness.make(replace(SETTINGS, issuer="https://auth.example"))  # as if TOKEN_ISSUER were set
+    assert error_of(strict.verify, issued.access_token.token, check_database=False) == (
+        401,
+        "TOKEN_CLAIMS_INVALID",
+    )
+    minted = strict.create(unique_id, "public", {}, {})
+    assert minted.access_token.claims["iss"] == "https://auth.example"
+    assert (
+        strict.verify(minted.access_token.token, check_database=False).claims["iss"] == "https://auth.example"
+    )
 
 
 def test_anti_csrf_token_is_required_when_enabled(harness: Harness, unique_id: str) -> None:

@@ -33,8 +33,7 @@ class UserMetadata:
     def update(self, user_id: str, update: Mapping[str, Any]) -> JsonObject:
         """Root-level merge; one UpdateItem in the steady state. Returns the merged document."""
         check_document_keys(update, field="metadataUpdate")
-        item = merge_document(self._table, self._key(user_id), DOCUMENT, update, create_if_missing=True)
-        return decode_document(item.get(DOCUMENT))
+        return merge_document(self._table, self._key(user_id), DOCUMENT, update, create_if_missing=True).after
 
     def clear(self, user_id: str) -> None:
         self._table.delete(self._key(user_id))

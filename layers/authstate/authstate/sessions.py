@@ -18,22 +18,23 @@ that lost (401, the session lives on) or an older generation (theft: the session
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from authstate.aws import dynamodb_client
 from authstate.errors import AuthstateError, InvalidRequest, NotFound, PayloadTooLarge, Unauthorized
-from authstate.expressions import UpdateBuilder, decode_document, encode_document
+from authstate.expressions import ExpressionTooLarge, UpdateBuilder, decode_document, encode_document
 from authstate.jsondoc import JsonObject, check_document_keys, dumps
 from authstate.keys import KeyRing
 from authstate.merge import merge
 from authstate.refresh_tokens import NO_PARENT, RefreshToken, RefreshTokenCodec, refresh_token_codec
 from authstate.settings import Settings, settings
-from authstate.store import ConditionFailed, Item, Precondition, Table, merge_document
+from authstate.store import ConditionFailed, Item, MergeResult, Precondition, Table, merge_document
 from authstate.tokens import PROTECTED_CLAIMS, mint_access_token, verify_access_token
 
 PAYLOAD = "payload"
@@ -205,6 +206,8 @@ class Sessions:
     def verify_token(self, token: str, anti_csrf_token: str | None = None) -> AccessToken:
         """Signature, algorithm, key and times; no database. Anti-CSRF if the session has it."""
         claims = verify_access_token(token, self._keyring, self._clock())
+        if self._config.issuer is not None and claims.get("iss") != self._config.issuer:
+            raise Unauthorized("the access token was issued for another issuer", code="TOKEN_CLAIMS_INVALID")
         expected_csrf = claims.get("antiCsrfToken")
         if expected_csrf is not None and (
             anti_csrf_token is None or not secrets.compare_digest(str(expected_csrf), anti_csrf_token)
@@ -274,18 +277,33 @@ class Sessions:
         (and note the use of a child refresh token's access token, for theft detection)."""
         access = self.verify_token(token, anti_csrf_token)
         if check_database:
-            handle = access.claims["sessionHandle"]
-            item = self._live_item(handle, online=True)
-            parent = access.claims.get("parentRefreshTokenHash1")
-            if parent and item["refreshHash"]["S"] == parent and parent not in item["usedChildren"]["M"]:
-                builder = UpdateBuilder()
-                builder.condition(f"attribute_exists({builder.name('sessionHandle')})")
-                LiveSession(self._clock(), (parent, access.claims["refreshTokenHash1"])).add_to(builder)
-                try:
-                    self._table.update(self._key(handle), builder.build(), return_values="NONE")
-                except ConditionFailed:
-                    raise _session_gone(online=True, handle=handle) from None
+            self._check_database(access)
         return access
+
+    def verify_with_data(
+        self, token: str, anti_csrf_token: str | None = None
+    ) -> tuple[AccessToken, JsonObject]:
+        """Online read of the session data: verify against the database and read the data in one go."""
+        access = self.verify_token(token, anti_csrf_token)
+        item = self._check_database(access)
+        return access, decode_document(item.get(DATA))
+
+    def _check_database(self, access: AccessToken) -> Item:
+        """The live session item of a verified token (one GetItem). The first use of an access
+        token minted from a child of the current refresh token is recorded (one more write, once
+        per rotation), so that presenting the parent again is recognised as theft."""
+        handle = access.claims["sessionHandle"]
+        item = self._live_item(handle, online=True)
+        parent = access.claims.get("parentRefreshTokenHash1")
+        if parent and item["refreshHash"]["S"] == parent and parent not in item["usedChildren"]["M"]:
+            builder = UpdateBuilder()
+            builder.condition(f"attribute_exists({builder.name('sessionHandle')})")
+            LiveSession(self._clock(), (parent, access.claims["refreshTokenHash1"])).add_to(builder)
+            try:
+                self._table.update(self._key(handle), builder.build(), return_values="NONE")
+            except ConditionFailed:
+                raise _session_gone(online=True, handle=handle) from None
+        return item
 
     # -- access-token payload -------------------------------------------------------------------
 
@@ -301,17 +319,19 @@ class Sessions:
         claims = access.claims
         parent, child = claims.get("parentRefreshTokenHash1"), claims["refreshTokenHash1"]
         now = self._clock()
+        handle = claims["sessionHandle"]
         try:
-            item = merge_document(
+            result = merge_document(
                 self._table,
-                self._key(claims["sessionHandle"]),
+                self._key(handle),
                 PAYLOAD,
                 update,
                 precondition=LiveSession(now, (parent, child) if parent else None),
             )
         except ConditionFailed:
-            raise _session_gone(online=True, handle=claims["sessionHandle"]) from None
-        session = SessionInfo.from_item(item)
+            raise _session_gone(online=True, handle=handle) from None
+        self._keep_payload_under_cap(handle, result, update)
+        session = replace(SessionInfo.from_item(result.item_before), payload=result.after)
         return self._mint(
             session,
             refresh_hash=child,
@@ -325,12 +345,42 @@ class Sessions:
         """Merge by handle; tokens carry the change from the next refresh on."""
         check_custom_claims(update, field="update", limit=self._config.max_custom_claims_bytes)
         try:
-            item = merge_document(
+            result = merge_document(
                 self._table, self._key(handle), PAYLOAD, update, precondition=LiveSession(self._clock())
             )
         except ConditionFailed:
             raise _session_gone(online=False, handle=handle) from None
-        return decode_document(item.get(PAYLOAD))
+        self._keep_payload_under_cap(handle, result, update)
+        return result.after
+
+    def _keep_payload_under_cap(self, handle: str, result: MergeResult, update: Mapping[str, Any]) -> None:
+        """DynamoDB cannot check a merged map's size in one UpdateItem, and merges checked against
+        different snapshots (old tokens, offline) can together pass the cap. So the merge returns
+        the exact document it produced; if that is over the cap, this merge is undone on the keys
+        that still hold what it wrote (a later write to a key wins) and the caller gets 413."""
+        limit = self._config.max_custom_claims_bytes
+        size = len(dumps(result.after).encode())
+        if size <= limit:
+            return
+        builder = UpdateBuilder()
+        document = builder.name(PAYLOAD)
+        for key, value in update.items():
+            path = f"{document}.{builder.name(key)}"
+            if key in result.before:
+                builder.set(path, {"S": dumps(result.before[key])})
+            else:
+                builder.remove(path)
+            if value is None:
+                builder.condition(f"attribute_not_exists({path})")
+            else:
+                builder.condition(f"{path}={builder.value({'S': dumps(value)})}")
+        builder.bump_version()
+        with contextlib.suppress(ConditionFailed, ExpressionTooLarge):
+            self._table.update(self._key(handle), builder.build(), return_values="NONE")
+        raise PayloadTooLarge(
+            f"the merged custom claims would be {size} bytes; the limit is {limit}",
+            code="ACCESS_TOKEN_PAYLOAD_TOO_LARGE",
+        )
 
     # -- session data (database only, never in a token) -----------------------------------------
 
@@ -354,12 +404,12 @@ class Sessions:
     def merge_data(self, handle: str, update: Mapping[str, Any], *, online: bool = False) -> JsonObject:
         check_document_keys(update, field="update")
         try:
-            item = merge_document(
+            result = merge_document(
                 self._table, self._key(handle), DATA, update, precondition=LiveSession(self._clock())
             )
         except ConditionFailed:
             raise _session_gone(online=online, handle=handle) from None
-        return decode_document(item.get(DATA))
+        return result.after
 
     # -- refresh --------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from authstate.errors import AuthstateError, Conflict, PayloadTooLarge, StorageUnavailable
@@ -142,6 +143,22 @@ class Precondition:
         raise NotImplementedError
 
 
+@dataclass(frozen=True)
+class MergeResult:
+    """A merge as it happened: the item before it (``{}`` if there was none) and the document
+    before and after. Exact even under concurrency, since one UpdateItem applied the update
+    atomically to exactly ``item_before`` (ReturnValues=ALL_OLD)."""
+
+    item_before: Item
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+def _result(item_before: Item, attribute: str, update: Mapping[str, Any]) -> MergeResult:
+    before = decode_document(item_before.get(attribute))
+    return MergeResult(item_before, before, merge(before, update))
+
+
 def merge_document(
     table: Table,
     key: Item,
@@ -150,8 +167,8 @@ def merge_document(
     *,
     precondition: Precondition | None = None,
     create_if_missing: bool = False,
-) -> Item:
-    """Root-level merge of ``update`` into the document ``attribute`` of one item; returns the new item.
+) -> MergeResult:
+    """Root-level merge of ``update`` into the document ``attribute`` of one item.
 
     Steady state: exactly one conditional UpdateItem (SET/REMOVE per root key, ADD version).
     - Item missing and ``create_if_missing``: a conditional put of the merged document (first write).
@@ -169,12 +186,12 @@ def merge_document(
         except ExpressionTooLarge:
             return _rewrite_document(table, key, attribute, update, precondition, create_if_missing)
         try:
-            return table.update(key, arguments)
+            return _result(table.update(key, arguments, return_values="ALL_OLD"), attribute, update)
         except ConditionFailed:
             if not create_if_missing:
                 raise
         if _create_document(table, key, attribute, update):
-            return {**key, attribute: encode_document(merge({}, update)), "version": {"N": "1"}}
+            return _result({}, attribute, update)
         # Lost a race with another first write (or a clear): the item exists now; update it.
     raise Conflict("the document kept changing concurrently; retry")
 
@@ -195,25 +212,26 @@ def _rewrite_document(
     update: Mapping[str, Any],
     precondition: Precondition | None,
     create_if_missing: bool,
-) -> Item:
+) -> MergeResult:
     for attempt in range(MAX_OPTIMISTIC_ATTEMPTS):
         item = table.get(key)
         if item is None or attribute not in item:
             if not create_if_missing:
                 raise ConditionFailed
             if _create_document(table, key, attribute, update):
-                return {**key, attribute: encode_document(merge({}, update)), "version": {"N": "1"}}
+                return _result({}, attribute, update)
             continue
         if precondition is not None and not precondition.holds_for(item):
             raise ConditionFailed
-        merged = merge(decode_document(item.get(attribute)), update)
+        result = _result(item, attribute, update)
         builder = UpdateBuilder()
-        builder.set(builder.name(attribute), encode_document(merged)).bump_version()
+        builder.set(builder.name(attribute), encode_document(result.after)).bump_version()
         builder.condition(f"{builder.name('version')}={builder.value({'N': item['version']['N']})}")
         if precondition is not None:
             precondition.add_to(builder)
         try:
-            return table.update(key, builder.build())
+            table.update(key, builder.build(), return_values="NONE")
+            return result
         except ConditionFailed:
             _backoff(attempt)  # someone else wrote in between: read again and retry
     raise Conflict("the document kept changing concurrently; retry")
