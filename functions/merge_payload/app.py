@@ -15,9 +15,8 @@ def merge_payload_online() -> dict[str, Any]:
     request = json_body(app, MergePayloadOnlineRequest)
     access = sessions.merge_payload_online(request.accessToken, request.update, request.antiCsrfToken)
     metrics.add_metric(name="PayloadMergedOnline", unit="Count", value=1)
-    claims = access.claims
     return {
-        "session": {"handle": claims["sessionHandle"], "userId": claims["sub"], "tenantId": claims["tId"]},
+        "session": access.session_summary(),
         "accessTokenPayload": access.payload,
         "accessToken": access.to_body(),
     }

@@ -20,11 +20,10 @@ def verify_session() -> dict[str, Any]:
         access = sessions.verify(
             request.accessToken, check_database=request.checkDatabase, anti_csrf_token=request.antiCsrfToken
         )
-    claims = access.claims
     body: dict[str, Any] = {
-        "session": {"handle": claims["sessionHandle"], "userId": claims["sub"], "tenantId": claims["tId"]},
+        "session": access.session_summary(),
         "accessTokenPayload": access.payload,
-        "expiry": int(claims["exp"]) * 1000,
+        "expiry": int(access.claims["exp"]) * 1000,
     }
     if session_data is not None:
         body["sessionData"] = session_data

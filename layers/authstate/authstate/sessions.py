@@ -71,6 +71,14 @@ class AccessToken:
     token: str
     claims: dict[str, Any]
 
+    def session_summary(self) -> dict[str, str]:
+        """The session this token belongs to, as the API shows it."""
+        return {
+            "handle": self.claims["sessionHandle"],
+            "userId": self.claims["sub"],
+            "tenantId": self.claims["tId"],
+        }
+
     @property
     def payload(self) -> JsonObject:
         """The custom claims: everything but the protected ones."""
