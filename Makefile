@@ -3,7 +3,7 @@ PY := .venv/bin/python
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: setup setup-sam run test test-unit lint typecheck sam-validate sam-build bench ci
+.PHONY: setup setup-sam run test test-unit lint typecheck sam-validate sam-build deploy bench ci
 
 setup:
 	@scripts/setup.sh
@@ -32,6 +32,9 @@ sam-validate: setup-sam
 
 sam-build: setup-sam  ## needs python3.13 on PATH: the dev venv provides it
 	.venv-sam/bin/sam build
+
+deploy: sam-build  ## sam deploy with samconfig.toml (needs AWS credentials)
+	.venv-sam/bin/sam deploy
 
 bench: setup
 	$(PY) -m bench
