@@ -1,4 +1,4 @@
-"""``python -m bench [--threads T] [--updates N] [--dynamodb-endpoint URL] [--json [PATH]]``.
+"""``python -m bench [--threads T] [--updates N] [--workload W] [--dynamodb-endpoint URL] [--json [PATH]]``.
 
 Starts DynamoDB Local in memory (unless ``--dynamodb-endpoint`` names one already running), creates
 the template's tables, then for every workload runs each contender in turn with the same threads,
@@ -45,7 +45,10 @@ def _non_negative(text: str) -> int:
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n", 1)[1])
     parser.add_argument("--threads", type=_positive, default=8, help="concurrent threads (default 8)")
-    parser.add_argument("--updates", type=_positive, default=200, help="updates per thread (default 200)")
+    defaults = ", ".join(f"{name} {workload.updates}" for name, workload in WORKLOADS.items())
+    parser.add_argument(
+        "--updates", type=_positive, help=f"updates per thread, every workload (default: {defaults})"
+    )
     parser.add_argument(
         "--warmup",
         type=_non_negative,
@@ -108,8 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     began, load_average = time.monotonic(), os.getloadavg()[0]  # load before our own DynamoDB Local
     signal.signal(signal.SIGTERM, _terminate)
-    threads, updates = arguments.threads, arguments.updates
+    threads = arguments.threads
     names = arguments.workload or list(WORKLOADS)
+    updates = {name: arguments.updates or WORKLOADS[name].updates for name in names}
     template = Template.load()
     tables = {
         logical_id: template.table_name(logical_id)
@@ -163,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
                         reader=reader,
                         tables=tables,
                         subject=f"bench-{run_id}-{name}-{position}",
-                        updates=updates,
+                        updates=updates[name],
                         time_limit=arguments.time_limit,
                     )
                 )
@@ -171,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     lines = header(environment)
     for name, rows in results.items():
         workload = WORKLOADS[name]
-        lines += ["", *table(name, workload.description, workload.baseline, rows)]
+        lines += ["", *table(name, workload.description, workload.baseline, rows, workload.parameters)]
     elapsed = time.monotonic() - began
     lines += ["", f"elapsed: {elapsed:.1f} s in all (start-up, warm-up, every contender)"]
     print("\n".join(lines), flush=True)

@@ -12,7 +12,7 @@ from bench.runner import Result
 @dataclass(frozen=True)
 class Environment:
     threads: int
-    updates: int
+    updates: Mapping[str, int]  # per thread, by workload
     warmup: int
     endpoint: str
     dynamodb_version: str  # "external" when --dynamodb-endpoint was given
@@ -25,7 +25,7 @@ class Environment:
     def as_json(self) -> dict[str, Any]:
         return {
             "threads": self.threads,
-            "updates_per_thread": self.updates,
+            "updates_per_thread": dict(self.updates),
             "warmup_updates_per_thread": self.warmup,
             "dynamodb": {"endpoint": self.endpoint, "version": self.dynamodb_version},
             "machine": {
@@ -46,17 +46,18 @@ def header(environment: Environment) -> list[str]:
     cores = f"{environment.cpu_count} cores"
     if environment.usable_cpus != environment.cpu_count:
         cores += f" ({environment.usable_cpus} usable)"
+    updates = ", ".join(f"{name} {count}" for name, count in environment.updates.items())
     return [
-        f"threads: {environment.threads}   updates/thread: {environment.updates}   "
-        f"total: {environment.threads * environment.updates} per contender   "
-        f"warm-up: {environment.warmup}/thread",
+        f"threads: {environment.threads}   updates/thread: {updates}   warm-up: {environment.warmup}/thread",
         f"DynamoDB Local: {environment.dynamodb_version} at {environment.endpoint}",
         f"machine: {cores}, load average {environment.load_average:.2f} at start, "
         f"Python {environment.python}, {environment.platform}",
     ]
 
 
-def table(workload: str, description: str, baseline: str, results: Sequence[Result]) -> list[str]:
+def table(
+    workload: str, description: str, baseline: str, results: Sequence[Result], parameters: str = ""
+) -> list[str]:
     reference = next((r for r in results if r.contender == baseline), None)
     rows = [("contender", "ops/s", "p50 ms", "p99 ms", "calls/upd", "calls", "lost", "lost %", "ops/s ratio")]
     for result in results:
@@ -81,6 +82,13 @@ def table(workload: str, description: str, baseline: str, results: Sequence[Resu
         )
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     lines = [f"[{workload}] {description}"]
+    if results:
+        first = results[0]
+        total = first.threads * first.updates_per_thread
+        lines.append(
+            f"  {first.threads} threads x {first.updates_per_thread} updates = {total} per contender"
+            + (f"; {parameters}" if parameters else "")
+        )
     for row in rows:
         cells = [row[0].ljust(widths[0])] + [
             cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)

@@ -10,20 +10,28 @@ the document is read back and every acknowledged key that is missing is a lost u
 - A *workload* is a :class:`Workload` in :data:`WORKLOADS`: its contenders (run in that order),
   which of them is the baseline (the ops/s ratio is against it), how to read back the keys present,
   and optionally how to prepare a subject (e.g. create the session its updates go to) and clean up.
-  To add one (e.g. verify-and-merge of session access-token payloads): write its contenders and its
-  ``read_keys`` (plus ``prepare``/``cleanup`` if needed) and add one entry to :data:`WORKLOADS`.
+  To add one: write its contenders and its ``read_keys`` (plus ``prepare``/``cleanup`` if needed,
+  and its own default ``updates`` per thread if the global one would take too long) and add one
+  entry to :data:`WORKLOADS`.
 """
 
 from __future__ import annotations
 
+import secrets
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from authstate.errors import Unauthorized
 from authstate.expressions import decode_document, encode_document
+from authstate.keys import KeyRing
 from authstate.merge import merge
 from authstate.metadata import DOCUMENT, UserMetadata
-from authstate.store import Table
+from authstate.refresh_tokens import RefreshTokenCodec
+from authstate.sessions import PAYLOAD, SessionInfo, Sessions, check_custom_claims
+from authstate.settings import Settings
+from authstate.store import Item, Table
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -46,6 +54,9 @@ class Target:
 
 type Contender = Callable[[Target], Apply]
 
+#: Updates per thread when ``--updates`` is not given and the workload names no default of its own.
+DEFAULT_UPDATES = 200
+
 
 @dataclass(frozen=True)
 class Workload:
@@ -55,6 +66,8 @@ class Workload:
     read_keys: Callable[[Target], set[str]]  # root keys present in the subject's document now
     prepare: Callable[[Target], None] | None = None  # make the subject exist, before any update
     cleanup: Callable[[Target], None] | None = None  # best effort, after the read-back
+    updates: int = DEFAULT_UPDATES  # per thread, unless ``--updates`` says otherwise
+    parameters: str = ""  # workload-specific settings, printed under its table
 
 
 # --- user metadata: root-level merge of {key: value} into one user's document -----------------------
@@ -97,6 +110,145 @@ def metadata_cleanup(target: Target) -> None:
     Table(target.table(USER_METADATA), lambda: target.client).delete(_user_key(target.subject))
 
 
+# --- sessions: verify-and-merge of one session's access-token payload ------------------------------
+#
+# Every thread has a ``Sessions`` of its own (its own client, its own KeyRing object), all sharing one
+# KeyRing partition and one refresh-token MAC key, like separate warm Lambdas. Every update presents
+# the session's *original* access token. The partition and session are made in ``prepare`` and kept
+# here by subject, so the contenders (built afterwards, one per thread) and the read-back find them.
+
+SESSIONS = "SessionsTable"
+SIGNING_KEYS = "SigningKeysTable"
+#: The custom-claims cap applies to the token's payload merged with the update; every update here
+#: adds a key, so the service default (4096 bytes) would refuse updates long before the run ends.
+MAX_CUSTOM_CLAIMS_BYTES = 1_000_000
+#: Fewer than the metadata workload's, to keep a default run (both workloads) near 90 s on 2 cores:
+#: metadata alone takes about 50 s there, and every merge here also signs an RS256 token carrying
+#: the whole stored payload, which grows by one key per update.
+SESSION_UPDATES = 50
+
+
+@dataclass(frozen=True)
+class PreparedSession:
+    handle: str
+    access_token: str  # the original token; every update presents it
+    partition: str  # the KeyRing partition holding the session's signing key
+    mac_key: bytes
+
+
+_PREPARED: dict[str, PreparedSession] = {}  # subject -> its session; written by prepare only
+
+
+def _settings(target: Target) -> Settings:
+    return Settings(
+        user_metadata_table=target.table(USER_METADATA),
+        sessions_table=target.table(SESSIONS),
+        signing_keys_table=target.table(SIGNING_KEYS),
+        access_token_ttl_seconds=3600,
+        refresh_token_ttl_seconds=86400,
+        signing_key_rotation_seconds=7 * 86400,
+        max_custom_claims_bytes=MAX_CUSTOM_CLAIMS_BYTES,
+        issuer=None,
+    )
+
+
+def _sessions(target: Target, partition: str, mac_key: bytes) -> Sessions:
+    """A ``Sessions`` on this thread's client with a KeyRing object of its own (a cold one)."""
+    config = _settings(target)
+    keyring = KeyRing(
+        Table(config.signing_keys_table, lambda: target.client),
+        rotation_seconds=config.signing_key_rotation_seconds,
+        access_token_ttl_seconds=config.access_token_ttl_seconds,
+        partition=partition,
+    )
+    codec = RefreshTokenCodec(mac_key)
+    return Sessions(Table(config.sessions_table, lambda: target.client), keyring, lambda: codec, config)
+
+
+def _session_key(handle: str) -> Item:
+    return {"sessionHandle": {"S": handle}}
+
+
+def session_prepare(target: Target) -> None:
+    """Create the signing key (of a partition of the subject's own) and the session."""
+    partition, mac_key = f"bench-keys-{target.subject}", secrets.token_bytes(32)
+    issued = _sessions(target, partition, mac_key).create(target.subject, "public", {}, {})
+    _PREPARED[target.subject] = PreparedSession(
+        issued.session.handle, issued.access_token.token, partition, mac_key
+    )
+
+
+def _warm_sessions(target: Target) -> tuple[Sessions, PreparedSession]:
+    """This thread's ``Sessions``, its keyring loaded (one Query) before the calls are counted."""
+    prepared = _PREPARED[target.subject]
+    sessions = _sessions(target, prepared.partition, prepared.mac_key)
+    sessions.verify_token(prepared.access_token)  # loads the partition: verifying and signing key
+    return sessions, prepared
+
+
+def session_online(target: Target) -> Apply:
+    """authstate: ``Sessions.merge_payload_online`` - verify, one conditional UpdateItem, mint."""
+    sessions, prepared = _warm_sessions(target)
+
+    def apply(name: str, value: Any) -> None:
+        sessions.merge_payload_online(prepared.access_token, {name: value})
+
+    return apply
+
+
+def session_naive(target: Target) -> Apply:
+    """Baseline: verify, GetItem the session, merge in Python, PutItem the whole item, mint a new
+    token as authstate does (same claims, same ``exp``): the same work minus atomicity."""
+    sessions, prepared = _warm_sessions(target)
+    table, limit = Table(target.table(SESSIONS), lambda: target.client), MAX_CUSTOM_CLAIMS_BYTES
+
+    def apply(name: str, value: Any) -> None:
+        access = sessions.verify_token(prepared.access_token)
+        update = {name: value}
+        check_custom_claims(update, field="update", limit=limit)
+        check_custom_claims(merge(access.payload, update), field="update", limit=limit)
+        claims, now = access.claims, time.time()
+        item = table.get(_session_key(claims["sessionHandle"]))  # consistent read
+        if item is None or int(item["expiresAt"]["N"]) <= int(now):
+            raise Unauthorized("the session was revoked or has expired", code="SESSION_REVOKED")
+        payload = merge(decode_document(item.get(PAYLOAD)), update)
+        item = {
+            **item,
+            PAYLOAD: encode_document(payload),
+            "version": {"N": str(int(item["version"]["N"]) + 1)},
+        }
+        table.put(item)
+        sessions._mint(
+            SessionInfo.from_item(item),
+            refresh_hash=claims["refreshTokenHash1"],
+            parent_hash=claims.get("parentRefreshTokenHash1"),
+            anti_csrf=claims.get("antiCsrfToken"),
+            now=now,
+            expires_at=int(claims["exp"]),
+        )
+
+    return apply
+
+
+def session_keys(target: Target) -> set[str]:
+    item = Table(target.table(SESSIONS), lambda: target.client).get(
+        _session_key(_PREPARED[target.subject].handle)
+    )
+    return set(decode_document(item.get(PAYLOAD) if item else None))
+
+
+def session_cleanup(target: Target) -> None:
+    prepared = _PREPARED.pop(target.subject)
+    Table(target.table(SESSIONS), lambda: target.client).delete(_session_key(prepared.handle))
+    keys = Table(target.table(SIGNING_KEYS), lambda: target.client)
+    for item in keys.query(
+        KeyConditionExpression="#pk = :pk",
+        ExpressionAttributeNames={"#pk": "pk"},
+        ExpressionAttributeValues={":pk": {"S": prepared.partition}},
+    ):
+        keys.delete({"pk": item["pk"], "sk": item["sk"]})
+
+
 # --- the registry --------------------------------------------------------------------------------
 
 WORKLOADS: dict[str, Workload] = {
@@ -110,6 +262,17 @@ WORKLOADS: dict[str, Workload] = {
         read_keys=metadata_keys,
         cleanup=metadata_cleanup,
     ),
-    # "sessions": verify-and-merge of session access-token payloads goes here (prepare = create the
-    # session; contenders = the store's merge and a read-merge-put baseline; read_keys = payload keys).
+    "verify-and-merge": Workload(
+        description="concurrent online merges into one session's access-token payload, original token",
+        contenders={
+            "authstate online merge": session_online,
+            "naive baseline": session_naive,
+        },
+        baseline="naive baseline",
+        read_keys=session_keys,
+        prepare=session_prepare,
+        cleanup=session_cleanup,
+        updates=SESSION_UPDATES,
+        parameters=f"max_custom_claims_bytes={MAX_CUSTOM_CLAIMS_BYTES} (service default 4096)",
+    ),
 }
