@@ -67,11 +67,16 @@ def _die_with_parent() -> None:
 
 
 class DynamoDBLocal:
-    """DynamoDB Local in memory on a loopback port, started and stopped with the context."""
+    """DynamoDB Local on a loopback port, started and stopped with the context.
 
-    def __init__(self, port: int | None = None) -> None:
+    In memory by default; with ``db_path`` (an existing directory) it persists there instead, so a
+    new instance on the same ``port`` and ``db_path`` comes back with the same data (fault tests
+    stop and restart it)."""
+
+    def __init__(self, port: int | None = None, db_path: Path | None = None) -> None:
         self.port = port or free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.db_path = db_path
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60.0) -> Self:
@@ -84,7 +89,7 @@ class DynamoDBLocal:
             f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
             "-jar",
             str(jar),
-            "-inMemory",
+            *(["-dbPath", str(self.db_path.resolve())] if self.db_path is not None else ["-inMemory"]),
             "-sharedDb",
             "-port",
             str(self.port),
@@ -119,6 +124,7 @@ class DynamoDBLocal:
                 self._process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self._process.kill()
+                self._process.wait(timeout=10)  # reaped, so its port is free again
         self._process = None
 
     def __enter__(self) -> Self:

@@ -64,7 +64,7 @@ class Conflict(AuthstateError):
 
 
 class StorageUnavailable(AuthstateError):
-    """DynamoDB could not be reached or throttled us; nothing was written (503)."""
+    """DynamoDB could not be reached, failed, or throttled us; retry later (503)."""
 
     status = 503
     code = "STORAGE_UNAVAILABLE"

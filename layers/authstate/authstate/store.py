@@ -37,18 +37,30 @@ _THROTTLING = {
     "RequestLimitExceeded",
     "TransactionConflictException",
 }
+_UNAVAILABLE = "storage is unavailable; retry later"
 
 
 @contextmanager
 def dynamodb_errors() -> Iterator[None]:
-    """Translate botocore failures into named errors; nothing secret is echoed."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    """Translate botocore failures into named errors; nothing secret is echoed.
+
+    - throttling (after botocore's retries): 503 ``THROTTLED``;
+    - DynamoDB's own 5xx (InternalServerError, ServiceUnavailable) and network failures (refused,
+      reset, connect or read timeout): 503 ``STORAGE_UNAVAILABLE``. After a read timeout or a lost
+      connection the request may have been applied, so the message does not claim otherwise;
+    - an item over 400 KB: 413 ``ITEM_TOO_LARGE``;
+    - anything else (access denied, a missing table, a bad parameter): 500 ``STORAGE_ERROR``, a bug
+      or a misconfiguration that retrying will not fix.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
 
     try:
         yield
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         message = error.response.get("Error", {}).get("Message", "")
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         if code == "ConditionalCheckFailedException":
             raise ConditionFailed(cast("Item | None", error.response.get("Item"))) from error
         if code in _THROTTLING:
@@ -59,11 +71,17 @@ def dynamodb_errors() -> Iterator[None]:
             raise PayloadTooLarge(
                 "the stored item would exceed DynamoDB's 400 KB item limit", code="ITEM_TOO_LARGE"
             ) from error
+        if status >= 500:
+            raise StorageUnavailable(_UNAVAILABLE) from error
         raise AuthstateError(
             f"storage rejected the request ({code})", code="STORAGE_ERROR", status=500
         ) from error
+    except (BotoConnectionError, HTTPClientError) as error:
+        raise StorageUnavailable(_UNAVAILABLE) from error
     except BotoCoreError as error:
-        raise StorageUnavailable("storage is unavailable; nothing was written") from error
+        raise AuthstateError(
+            f"storage call failed ({type(error).__name__})", code="STORAGE_ERROR", status=500
+        ) from error
 
 
 class Table:

@@ -1,0 +1,156 @@
+"""Least privilege, pinned: the exact IAM actions each function of template.yaml gets, per resource.
+
+Changing a function's DynamoDB calls or its policy must change this table too, deliberately. Traced
+from functions/<x>/app.py through the layer (``store.Table``: get=GetItem, put=PutItem,
+update=UpdateItem, delete=DeleteItem, query=Query):
+
+- metadata (``metadata.UserMetadata``): GET reads (GetItem), DELETE deletes (DeleteItem); PATCH is
+  ``store.merge_document(create_if_missing)``: UpdateItem, a conditional PutItem for the first write,
+  and GetItem + UpdateItem for the optimistic rewrite of updates too big for one expression.
+- signing keys (``keys.KeyRing``, partition ``signing-keys`` of the signing-keys table):
+  verifying a token reloads the keys on an unknown kid (Query); minting (create, online merge,
+  refresh) and the JWKS also create the slot's key if missing (PutItem, and Query again if another
+  process won). Verification never creates a key.
+- refresh-token MAC key (``refresh_tokens.load_mac_key``, partition ``refresh-token-mac`` of the same
+  table): create and refresh read it once per warm Lambda (GetItem) and create it if absent
+  (PutItem). Only these two functions may touch that partition (``dynamodb:LeadingKeys``), so the
+  functions that only verify tokens, and the public JWKS, cannot read the MAC key.
+- sessions (``sessions.Sessions``): create = PutItem; verify with checkDatabase = GetItem + an
+  UpdateItem recording a child token's first use; merges = UpdateItem (+ GetItem for the rewrite);
+  session-data writes = UpdateItem (+ GetItem for a big merge); refresh = UpdateItem, DeleteItem on
+  theft; reads = GetItem; revocation = DeleteItem; listing = Query on the ``byUser`` index.
+- the API key (``auth``): every function but the JWKS reads the secret (GetSecretValue).
+
+SAM adds X-Ray write access (``Tracing: Active``) and basic logging itself; they are not listed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from authstate.keys import DEFAULT_PARTITION
+from authstate.refresh_tokens import MAC_KEY_PARTITION
+from localrun.template import Template
+
+SECRET = "ApiKeySecret"
+META = "UserMetadataTable"
+SESSIONS = "SessionsTable"
+BY_USER = "SessionsTable/index/byUser"
+KEYS = f"SigningKeysTable[{DEFAULT_PARTITION}]"
+MAC_KEY = f"SigningKeysTable[{MAC_KEY_PARTITION}]"
+
+#: function -> resource -> actions. DynamoDB actions without the ``dynamodb:`` prefix.
+EXPECTED: dict[str, dict[str, set[str]]] = {
+    "UserMetadataFunction": {SECRET: {"GetSecretValue"}, META: {"GetItem", "DeleteItem"}},
+    "UserMetadataUpdateFunction": {SECRET: {"GetSecretValue"}, META: {"GetItem", "PutItem", "UpdateItem"}},
+    "CreateSessionFunction": {
+        SECRET: {"GetSecretValue"},
+        SESSIONS: {"PutItem"},
+        KEYS: {"Query", "PutItem"},
+        MAC_KEY: {"GetItem", "PutItem"},
+    },
+    "VerifySessionFunction": {
+        SECRET: {"GetSecretValue"},
+        SESSIONS: {"GetItem", "UpdateItem"},
+        KEYS: {"Query"},
+    },
+    "MergePayloadFunction": {
+        SECRET: {"GetSecretValue"},
+        SESSIONS: {"UpdateItem", "GetItem"},
+        KEYS: {"Query", "PutItem"},
+    },
+    "UpdatePayloadFunction": {SECRET: {"GetSecretValue"}, SESSIONS: {"UpdateItem", "GetItem"}},
+    "SessionDataFunction": {SECRET: {"GetSecretValue"}, SESSIONS: {"UpdateItem", "GetItem"}, KEYS: {"Query"}},
+    "RefreshSessionFunction": {
+        SECRET: {"GetSecretValue"},
+        SESSIONS: {"UpdateItem", "DeleteItem"},
+        KEYS: {"Query", "PutItem"},
+        MAC_KEY: {"GetItem", "PutItem"},
+    },
+    "SessionsFunction": {SECRET: {"GetSecretValue"}, SESSIONS: {"GetItem", "DeleteItem"}, BY_USER: {"Query"}},
+    "JwksFunction": {KEYS: {"Query", "PutItem"}},
+}
+
+
+def _resource(value: Any) -> str:
+    """``!GetAtt X.Arn`` -> ``X``; ``!Sub "${X.Arn}/index/i"`` -> ``X/index/i``; anything else fails."""
+    if isinstance(value, dict) and "Fn::GetAtt" in value and value["Fn::GetAtt"][1] == "Arn":
+        return str(value["Fn::GetAtt"][0])
+    if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):
+        text: str = value["Fn::Sub"]
+        if text.startswith("${") and ".Arn}" in text:
+            name, _, rest = text[2:].partition(".Arn}")
+            return name + rest
+    raise AssertionError(f"unexpected policy resource {value!r}: extend this test deliberately")
+
+
+def _partition(condition: Any) -> str | None:
+    """The one partition a ``dynamodb:LeadingKeys`` condition allows; any other condition fails."""
+    if condition is None:
+        return None
+    assert set(condition) == {"ForAllValues:StringEquals"}, condition
+    assert set(condition["ForAllValues:StringEquals"]) == {"dynamodb:LeadingKeys"}, condition
+    keys = condition["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"]
+    assert isinstance(keys, list), condition
+    assert len(keys) == 1, condition
+    return str(keys[0])
+
+
+def granted(function: dict[str, Any]) -> dict[str, set[str]]:
+    grants: dict[str, set[str]] = {}
+    for policy in function["Properties"].get("Policies", []):
+        if isinstance(policy, dict) and set(policy) == {"AWSSecretsManagerGetSecretValuePolicy"}:
+            secret = policy["AWSSecretsManagerGetSecretValuePolicy"]["SecretArn"]
+            assert secret == {"Ref": SECRET}
+            grants.setdefault(SECRET, set()).add("GetSecretValue")
+            continue
+        assert isinstance(policy, dict), f"unexpected policy {policy!r}"
+        assert set(policy) == {"Statement"}, f"unexpected policy {policy!r}"
+        for statement in policy["Statement"]:
+            assert statement["Effect"] == "Allow"
+            assert set(statement) <= {"Effect", "Action", "Resource", "Condition"}, statement
+            partition = _partition(statement.get("Condition"))
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = (
+                statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            )
+            for resource in resources:
+                for action in actions:
+                    service, _, name = action.partition(":")
+                    assert service == "dynamodb", action
+                    assert "*" not in name, action
+                    label = _resource(resource) + (f"[{partition}]" if partition else "")
+                    grants.setdefault(label, set()).add(name)
+    return grants
+
+
+@pytest.fixture(scope="module")
+def functions() -> dict[str, dict[str, Any]]:
+    return Template.load().resources("AWS::Serverless::Function")
+
+
+def test_every_function_is_in_the_table(functions: dict[str, dict[str, Any]]) -> None:
+    assert set(functions) == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_function_gets_exactly_the_actions_its_code_uses(
+    functions: dict[str, dict[str, Any]], name: str
+) -> None:
+    assert granted(functions[name]) == EXPECTED[name]
+
+
+def test_signing_keys_table_is_only_reached_by_partition(functions: dict[str, dict[str, Any]]) -> None:
+    """Every grant on the signing-keys table names its partition: none covers the whole table."""
+    for name, function in functions.items():
+        assert "SigningKeysTable" not in granted(function), name
+
+
+def test_no_function_has_a_role_or_managed_policy_of_its_own(functions: dict[str, dict[str, Any]]) -> None:
+    """Grants come only from the inline statements above: no Role, no managed-policy ARNs."""
+    for name, function in functions.items():
+        properties = function["Properties"]
+        assert "Role" not in properties, name
+        assert all(isinstance(policy, dict) for policy in properties.get("Policies", [])), name
