@@ -2,7 +2,12 @@
 
 Python's ``json`` accepts things a JSON document store must not: ``NaN``/``Infinity``, ``1e400``
 (parsed as ``inf``), duplicate keys (last one silently wins) and lone surrogates (which cannot be
-encoded as UTF-8 and would crash boto3). This module turns each of them into a named 4xx error.
+encoded as UTF-8 and would crash boto3); and it refuses integers longer than Python's int-parsing
+limit with a bare ``ValueError``. This module turns each of them into a named 4xx error.
+
+Numbers: documents are stored as JSON text, so every integer up to ``MAX_INTEGER_DIGITS`` digits
+round-trips exactly (DynamoDB's 38-digit number limit never applies), and every float that is finite
+as a 64-bit IEEE double round-trips as that double (``-0.0``, ``5e-324`` and ``1e308`` included).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from authstate.errors import InvalidRequest, PayloadTooLarge
-from authstate.limits import MAX_BODY_BYTES, MAX_KEY_BYTES, MAX_NESTING_DEPTH
+from authstate.limits import MAX_BODY_BYTES, MAX_INTEGER_DIGITS, MAX_KEY_BYTES, MAX_NESTING_DEPTH
 
 type JsonValue = bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None
 type JsonObject = dict[str, JsonValue]
@@ -30,6 +35,24 @@ def _finite_float(text: str) -> float:
     if not math.isfinite(value):
         raise InvalidRequest("number out of range of a 64-bit float", code="INVALID_NUMBER")
     return value
+
+
+def _bounded_int(text: str) -> int:
+    """An integer literal (``-?(0|[1-9][0-9]*)``, as the JSON scanner matched it) of bounded length.
+
+    Checked here, before ``int()``: Python refuses longer ones (quadratic-time conversion), and so
+    would ``dumps`` on the way out, so such a number could be neither stored nor returned."""
+    digits = len(text) - text.startswith("-")
+    if digits > MAX_INTEGER_DIGITS:
+        raise InvalidRequest(
+            f"integer has {digits} digits; at most {MAX_INTEGER_DIGITS} are accepted", code="INVALID_NUMBER"
+        )
+    try:
+        return int(text)
+    except ValueError as error:  # the process runs with a lower sys.set_int_max_str_digits()
+        raise InvalidRequest(
+            f"integer has {digits} digits, more than this runtime converts", code="INVALID_NUMBER"
+        ) from error
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -72,12 +95,13 @@ def parse_object(text: str) -> JsonObject:
             object_pairs_hook=_unique_keys,
             parse_constant=_reject_constant,
             parse_float=_finite_float,
+            parse_int=_bounded_int,
         )
     except RecursionError as error:
         raise InvalidRequest(
             f"JSON nesting deeper than {MAX_NESTING_DEPTH} levels", code="NESTING_TOO_DEEP"
         ) from error
-    except ValueError as error:  # JSONDecodeError, and ints longer than Python's digit limit
+    except ValueError as error:  # JSONDecodeError (the number hooks raise InvalidRequest, not ValueError)
         raise InvalidRequest("request body is not valid JSON", code="INVALID_JSON") from error
     if not isinstance(value, dict):
         raise InvalidRequest("request body must be a JSON object", code="INVALID_JSON")

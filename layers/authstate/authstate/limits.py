@@ -8,6 +8,11 @@ MAX_BODY_BYTES: Final = 400 * 1024
 MAX_KEY_BYTES: Final = 1024
 #: Deepest nesting of objects/arrays inside a JSON document (the document itself is depth 1).
 MAX_NESTING_DEPTH: Final = 64
+#: Longest integer literal in a JSON document, in digits (sign not counted): Python's own ceiling for
+#: converting between int and text (``sys.int_info.default_max_str_digits``), beyond which ``dumps``
+#: could not return the number either. Not lowered: a full 400 KB body of such numbers costs tens
+#: of milliseconds to parse and serialize. Floats have no digit limit but must be finite doubles.
+MAX_INTEGER_DIGITS: Final = 4300
 #: Longest user id, in UTF-8 bytes.
 MAX_USER_ID_BYTES: Final = 256
 #: DynamoDB's own limits that the expression builder designs for.

@@ -1,0 +1,114 @@
+"""Pure properties: the root-level merge rule, and the storage encoding's exact round-trip."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from hypothesis import given, note, settings
+from hypothesis import strategies as st
+
+from authstate.errors import AuthstateError
+from authstate.expressions import decode_document, encode_document
+from authstate.jsondoc import check_document_keys, dumps, parse_object
+from authstate.limits import MAX_KEY_BYTES
+from authstate.merge import merge
+from tests.property.strategies import (
+    assert_exactly_equal,
+    bulk_updates,
+    documents,
+    json_values,
+    key_bytes,
+    root_keys,
+    updates,
+)
+
+PURE = settings(max_examples=300, deadline=None, derandomize=True, database=None)
+
+
+@st.composite
+def document_and_update(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
+    document = draw(documents)
+    strategy = bulk_updates(list(document)) if draw(st.integers(0, 9)) == 0 else updates(list(document))
+    return document, draw(strategy)
+
+
+@PURE
+@given(document_and_update())
+def test_merge_obeys_the_root_level_rule(case: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    document, update = case
+    note(f"document={document!r}\nupdate={update!r}")  # the pytest report shows args blank
+    before_document, before_update = copy.deepcopy(document), copy.deepcopy(update)
+    merged = merge(document, update)
+    for key, value in update.items():
+        if value is None:
+            assert key not in merged
+        else:
+            assert merged[key] is value  # replaced whole, never deep-merged
+    for key, value in document.items():
+        if key not in update:
+            assert merged[key] is value
+    assert set(merged) == {k for k in document if k not in update} | {
+        k for k, v in update.items() if v is not None
+    }
+    assert None not in merged.values()
+    assert_exactly_equal(document, before_document)  # inputs untouched
+    assert_exactly_equal(update, before_update)
+
+
+@PURE
+@given(documents, st.lists(updates(), max_size=4))
+def test_merge_fold_is_applying_updates_in_order(
+    document: dict[str, Any], steps: list[dict[str, Any]]
+) -> None:
+    folded = document
+    for step in steps:
+        folded = merge(folded, step)
+    for key in {k for step in steps for k in step} | set(document):
+        last = next((step[key] for step in reversed(steps) if key in step), document.get(key))
+        assert folded.get(key) is last
+
+
+@PURE
+@given(documents)
+def test_storage_encoding_round_trips_with_exact_types(document: dict[str, Any]) -> None:
+    encoded = encode_document(document)
+    assert set(encoded["M"]) == set(document)
+    assert all(set(entry) == {"S"} for entry in encoded["M"].values())
+    decoded = decode_document(encoded)
+    assert_exactly_equal(decoded, document)
+    assert list(decoded) == sorted(document)  # same document, same bytes
+
+
+@PURE
+@given(documents)
+def test_request_parsing_then_storage_round_trips(document: dict[str, Any]) -> None:
+    """As the API sees it: canonical text in, parse_object, store, read back."""
+    decoded = decode_document(encode_document(parse_object(dumps(document))))
+    assert_exactly_equal(decoded, document)
+    assert dumps(decoded) == dumps(dict(sorted(document.items())))
+
+
+@PURE
+@given(
+    documents,
+    st.one_of(
+        st.just(""),
+        st.text(min_size=1, max_size=8).map(lambda s: s * (MAX_KEY_BYTES // len(s.encode()) + 1)),
+        root_keys.map(lambda k: k + "k" * (MAX_KEY_BYTES + 1 - key_bytes(k))),  # one byte too many
+    ),
+    json_values,
+)
+def test_empty_and_over_long_root_keys_are_invalid_key(
+    document: dict[str, Any], bad_key: str, value: Any
+) -> None:
+    with pytest.raises(AuthstateError) as caught:
+        check_document_keys({**document, bad_key: value}, field="metadataUpdate")
+    assert (caught.value.status, caught.value.code) == (400, "INVALID_KEY")
+
+
+@PURE
+@given(root_keys)
+def test_generated_root_keys_are_accepted(key: str) -> None:
+    check_document_keys({key: 1}, field="metadataUpdate")
