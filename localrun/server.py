@@ -1,4 +1,5 @@
-"""Serve the template's HttpApi routes over HTTP, as API Gateway HTTP API (payload v2) would."""
+"""Serve the template's HttpApi routes over HTTP, as API Gateway HTTP API (payload v2) would; and,
+local only, the OpenAPI document at /openapi.json and Swagger UI at /docs (where no route matches)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,59 @@ import json
 import time
 import uuid
 from datetime import UTC, datetime
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from localrun.runtime import Functions
-from localrun.template import Route, Template
+from localrun.template import ROOT, Route, Template
 
 #: API Gateway HTTP API's own request payload limit.
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
+#: Where the local server (only) serves the OpenAPI document, when no template route matches it.
+OPENAPI_PATH = "/openapi.json"
+#: Swagger UI for the document, from the npm package swagger-ui-dist (localrun/package.json): no CDN.
+DOCS_PATH = "/docs"
+SWAGGER_UI = ROOT / "localrun" / "node_modules" / "swagger-ui-dist"
+_SWAGGER_UI_FILES = {
+    "swagger-ui.css": "text/css",
+    "swagger-ui-bundle.js": "text/javascript",
+    "swagger-ui-standalone-preset.js": "text/javascript",
+    "favicon-32x32.png": "image/png",
+}
+_DOCS_PAGE = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>authstate API (local)</title>
+  <link rel="stylesheet" href="{DOCS_PATH}/swagger-ui.css">
+  <link rel="icon" type="image/png" href="{DOCS_PATH}/favicon-32x32.png">
+</head>
+<body>
+  <div id="swagger-ui"></div>
+  <script src="{DOCS_PATH}/swagger-ui-bundle.js"></script>
+  <script src="{DOCS_PATH}/swagger-ui-standalone-preset.js"></script>
+  <script>
+    window.ui = SwaggerUIBundle({{
+      url: "{OPENAPI_PATH}",
+      dom_id: "#swagger-ui",
+      presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+      layout: "StandaloneLayout",
+      persistAuthorization: true,
+    }});
+  </script>
+</body>
+</html>
+""".encode()
+
+
+@cache
+def openapi_document() -> bytes:
+    """The contract generated from the layer's route catalogue (not a template route: local only)."""
+    from authstate.openapi import build_openapi  # the layer is on sys.path once the runner is set up
+
+    return json.dumps(build_openapi(), ensure_ascii=False).encode()
 
 
 class Router:
@@ -119,6 +164,12 @@ class _Handler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         found = self.router.match(self.command, path)
         if found is None:
+            if self.command in ("GET", "HEAD") and path == OPENAPI_PATH:
+                self._send(200, {"Content-Type": "application/json"}, openapi_document())
+                return
+            if self.command in ("GET", "HEAD") and (path == DOCS_PATH or path.startswith(f"{DOCS_PATH}/")):
+                self._send_docs(path.removeprefix(DOCS_PATH).lstrip("/"))
+                return
             self._gateway_error(404, "Not Found")
             return
         route, logical_id, path_parameters = found
@@ -134,6 +185,17 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send_lambda_response(response)
 
+    def _send_docs(self, name: str) -> None:
+        """Swagger UI: the page, or one of a fixed set of files of swagger-ui-dist (nothing else)."""
+        if not (SWAGGER_UI / "swagger-ui-bundle.js").is_file():
+            self._gateway_error(404, "Swagger UI is not installed: run `npm ci` in localrun/")
+        elif name in ("", "index.html"):
+            self._send(200, {"Content-Type": "text/html; charset=utf-8"}, _DOCS_PAGE)
+        elif name in _SWAGGER_UI_FILES:
+            self._send(200, {"Content-Type": _SWAGGER_UI_FILES[name]}, (SWAGGER_UI / name).read_bytes())
+        else:
+            self._gateway_error(404, "Not Found")
+
     def _send_lambda_response(self, response: Any) -> None:
         if not isinstance(response, dict) or "statusCode" not in response:
             body = json.dumps(response).encode()
@@ -147,6 +209,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(int(response["statusCode"]), headers, data)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+    # API Gateway takes any method: one no route has gets the JSON 404, not http.server's HTML 501.
+    do_TRACE = do_CONNECT = do_QUERY = _handle
 
     def log_message(self, format: str, *args: Any) -> None:
         if not self.quiet:

