@@ -2,15 +2,18 @@
 
 from typing import Any
 
-from authstate.http import create_app, lambda_entry, metrics, session_handle_parameter, user_id_parameter
+from authstate.http import (
+    create_app,
+    lambda_entry,
+    metrics,
+    session_handle_parameter,
+    tenant_id_query,
+    user_id_parameter,
+)
 from authstate.sessions import Sessions
 
 app = create_app()
 sessions = Sessions.from_settings()
-
-
-def _tenant_filter() -> str | None:
-    return app.current_event.get_query_string_value("tenantId") or None
 
 
 @app.get("/sessions/<sessionHandle>")
@@ -44,12 +47,12 @@ def revoke_session(sessionHandle: str) -> dict[str, Any]:
 @app.get("/users/<userId>/sessions")
 def list_user_sessions(userId: str) -> dict[str, Any]:
     metrics.add_metric(name="SessionsListed", unit="Count", value=1)
-    return {"sessionHandles": sessions.handles_of_user(user_id_parameter(app), _tenant_filter())}
+    return {"sessionHandles": sessions.handles_of_user(user_id_parameter(app), tenant_id_query(app))}
 
 
 @app.delete("/users/<userId>/sessions")
 def revoke_user_sessions(userId: str) -> dict[str, Any]:
-    revoked = sessions.revoke_all(user_id_parameter(app), _tenant_filter())
+    revoked = sessions.revoke_all(user_id_parameter(app), tenant_id_query(app))
     metrics.add_metric(name="SessionRevoked", unit="Count", value=len(revoked))
     return {"revokedSessionHandles": revoked}
 

@@ -17,6 +17,7 @@ from authstate.auth import require_api_key
 from authstate.errors import AuthstateError, InvalidRequest
 from authstate.jsondoc import decode_body, dumps, parse_object
 from authstate.limits import MAX_USER_ID_BYTES
+from authstate.models import TENANT_ID_PATTERN
 
 logger = Logger()
 metrics = Metrics()
@@ -84,6 +85,17 @@ def user_id_parameter(app: APIGatewayHttpResolver) -> str:
     if not user_id.strip() or len(user_id.encode("utf-8", "surrogatepass")) > MAX_USER_ID_BYTES:
         raise InvalidRequest(f"userId must be 1 to {MAX_USER_ID_BYTES} bytes", code="INVALID_USER_ID")
     return user_id
+
+
+_TENANT_ID = re.compile(TENANT_ID_PATTERN)
+
+
+def tenant_id_query(app: APIGatewayHttpResolver) -> str | None:
+    """The optional ``?tenantId=`` filter, validated like a tenant id in a body."""
+    tenant_id = app.current_event.get_query_string_value("tenantId") or None
+    if tenant_id is not None and not _TENANT_ID.match(tenant_id):
+        raise InvalidRequest("tenantId must match " + TENANT_ID_PATTERN, code="INVALID_TENANT_ID")
+    return tenant_id
 
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")

@@ -198,7 +198,10 @@ class KeyRing:
             with self._lock:
                 key = self._keys.get(kid)
                 if key is None and self._may_reload_for_unknown_kid(now):
+                    was_loaded = self._loaded
                     self._reload(now)
+                    if was_loaded:  # only a reload that happened counts against the limit
+                        self._last_unknown_kid_reload = now
                     key = self._keys.get(kid)
         if key is None or key.expires_at <= now:
             return None
@@ -229,10 +232,7 @@ class KeyRing:
         if not self._loaded:
             return True  # the first load is not a reload
         last = self._last_unknown_kid_reload
-        if last is not None and 0 <= now - last < self._unknown_kid_reload_interval:
-            return False
-        self._last_unknown_kid_reload = now
-        return True
+        return last is None or not 0 <= now - last < self._unknown_kid_reload_interval
 
     def _reload(self, now: float) -> None:
         """One consistent Query of the partition; keys past their ``expiresAt`` are dropped."""

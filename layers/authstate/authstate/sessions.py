@@ -28,7 +28,7 @@ from typing import Any
 
 from authstate.aws import dynamodb_client
 from authstate.errors import AuthstateError, InvalidRequest, NotFound, PayloadTooLarge, Unauthorized
-from authstate.expressions import ExpressionTooLarge, UpdateBuilder, decode_document, encode_document
+from authstate.expressions import UpdateBuilder, decode_document, encode_document
 from authstate.jsondoc import JsonObject, check_document_keys, dumps
 from authstate.keys import KeyRing
 from authstate.merge import merge
@@ -40,6 +40,8 @@ from authstate.tokens import PROTECTED_CLAIMS, mint_access_token, verify_access_
 PAYLOAD = "payload"
 DATA = "data"
 USER_INDEX = "byUser"
+#: Keys undone per UpdateItem when an over-cap merge is rolled back (two clauses each, under 250).
+UNDO_KEYS_PER_UPDATE = 100
 
 
 @dataclass(frozen=True)
@@ -267,7 +269,10 @@ class Sessions:
         }
         if anti_csrf_token is not None:
             item["antiCsrfToken"] = {"S": anti_csrf_token}
-        self._table.put(item, condition="attribute_not_exists(#h)", names={"#h": "sessionHandle"})
+        # The handle is a fresh uuid4, so if the condition fails the item under it can only be
+        # this very put, applied by an attempt whose response was lost before botocore retried it.
+        with contextlib.suppress(ConditionFailed):
+            self._table.put(item, condition="attribute_not_exists(#h)", names={"#h": "sessionHandle"})
         return IssuedTokens(session, access, refresh, anti_csrf_token)
 
     def _live_item(self, handle: str, *, online: bool) -> Item:
@@ -370,21 +375,24 @@ class Sessions:
         size = len(dumps(result.after).encode())
         if size <= limit:
             return
-        builder = UpdateBuilder()
-        document = builder.name(PAYLOAD)
-        for key, value in update.items():
-            path = f"{document}.{builder.name(key)}"
-            if key in result.before:
-                builder.set(path, {"S": dumps(result.before[key])})
-            else:
-                builder.remove(path)
-            if value is None:
-                builder.condition(f"attribute_not_exists({path})")
-            else:
-                builder.condition(f"{path}={builder.value({'S': dumps(value)})}")
-        builder.bump_version()
-        with contextlib.suppress(ConditionFailed, ExpressionTooLarge):
-            self._table.update(self._key(handle), builder.build(), return_values="NONE")
+        keys = list(update)
+        for start in range(0, len(keys), UNDO_KEYS_PER_UPDATE):  # each chunk fits one expression
+            builder = UpdateBuilder()
+            document = builder.name(PAYLOAD)
+            for key in keys[start : start + UNDO_KEYS_PER_UPDATE]:
+                path = f"{document}.{builder.name(key)}"
+                if key in result.before:
+                    builder.set(path, {"S": dumps(result.before[key])})
+                else:
+                    builder.remove(path)
+                if update[key] is None:
+                    builder.condition(f"attribute_not_exists({path})")
+                else:
+                    builder.condition(f"{path}={builder.value({'S': dumps(update[key])})}")
+            builder.bump_version()
+            # A chunk whose keys were written again since is left alone: that later write wins.
+            with contextlib.suppress(ConditionFailed):
+                self._table.update(self._key(handle), builder.build(), return_values="NONE")
         raise PayloadTooLarge(
             f"the merged custom claims would be {size} bytes; the limit is {limit}",
             code="ACCESS_TOKEN_PAYLOAD_TOO_LARGE",
