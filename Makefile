@@ -3,7 +3,7 @@ PY := .venv/bin/python
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: setup setup-sam run test test-unit lint typecheck sam-validate sam-build deploy bench ci
+.PHONY: setup setup-sam run test test-unit lint typecheck sam-validate sam-build deploy bench load load-quick checkov fuzz ci
 
 setup:
 	@scripts/setup.sh
@@ -15,7 +15,10 @@ run: setup  ## DynamoDB Local + every API route of template.yaml on http://127.0
 	$(PY) -m localrun serve --port $${PORT:-3000}
 
 test: setup  ## unit, integration (DynamoDB Local) and end-to-end (HTTP) tests
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not fuzz" $(PYTEST_ARGS)
+
+fuzz: setup  ## schemathesis against the local server, from the generated OpenAPI document (bounded, seeded)
+	$(PY) -m pytest -m fuzz tests/fuzz $(PYTEST_ARGS)
 
 test-unit: setup
 	$(PY) -m pytest tests/unit
@@ -39,4 +42,19 @@ deploy: sam-build  ## sam deploy with samconfig.toml (needs AWS credentials)
 bench: setup
 	$(PY) -m bench
 
-ci: lint typecheck test sam-validate sam-build
+load: setup  ## bounded HTTP load run on loopback; exits 1 on any 5xx, unexpected 4xx or lost update
+	$(PY) -m bench.load
+
+load-quick: setup  ## the CI-sized load run
+	$(PY) -m bench.load --quick
+
+.venv-checkov/.stamp: requirements-checkov.txt | setup
+	[ -x .venv-checkov/bin/python ] || $(PY) -m venv .venv-checkov
+	.venv-checkov/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt 2>&1 \
+	  | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
+	touch $@
+
+checkov: .venv-checkov/.stamp  ## checkov on template.yaml, offline; each waiver is explained in the template
+	.venv-checkov/bin/checkov -f template.yaml --framework cloudformation --quiet --compact --skip-download
+
+ci: lint typecheck test fuzz load-quick sam-validate sam-build checkov
