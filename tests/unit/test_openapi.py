@@ -146,7 +146,6 @@ def test_document_structure(document: dict[str, Any]) -> None:
 
 def test_document_validates_against_the_openapi_31_meta_schema(document: dict[str, Any]) -> None:
     """With the OpenAPI 3.1 schema schemathesis ships, and every component as a 2020-12 schema."""
-    pytest.importorskip("schemathesis")
     import jsonschema_rs
     from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR
 
@@ -157,7 +156,8 @@ def test_document_validates_against_the_openapi_31_meta_schema(document: dict[st
 
 
 def test_document_passes_openapi_spec_validator(document: dict[str, Any]) -> None:
-    openapi_spec_validator = pytest.importorskip("openapi_spec_validator")
+    import openapi_spec_validator
+
     openapi_spec_validator.validate(document)
 
 
