@@ -28,7 +28,6 @@ import math
 import os
 import random
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -44,8 +43,9 @@ from typing import Any, Literal
 import requests
 
 from bench.runner import percentile_ms
-from localrun.dynamodb import DynamoDBLocal, create_tables, free_port
-from localrun.template import ROOT, Template
+from localrun.dynamodb import DynamoDBLocal, create_tables
+from localrun.process import local_server
+from localrun.template import Template
 
 type Operation = Literal["metadata", "merge", "refresh"]
 OPERATIONS: tuple[Operation, ...] = ("metadata", "merge", "refresh")
@@ -162,54 +162,6 @@ def dynamodb(endpoint: str | None) -> Iterator[str]:
     print("starting DynamoDB Local ...", file=sys.stderr, flush=True)
     with DynamoDBLocal() as local:
         yield local.endpoint
-
-
-@contextlib.contextmanager
-def local_server(dynamodb_endpoint: str, log_path: Path) -> Iterator[str]:
-    """``python -m localrun serve`` on a free loopback port; stopped however the block ends."""
-    port = free_port()
-    print("starting the local server ...", file=sys.stderr, flush=True)
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            [
-                sys.executable,
-                "-m",
-                "localrun",
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--quiet",
-                "--dynamodb-endpoint",
-                dynamodb_endpoint,
-                "--api-key",
-                API_KEY,
-            ],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    requests.get(url + "/.well-known/jwks.json", timeout=5)
-                    break
-                except requests.RequestException:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        output = log_path.read_text(errors="replace")[-4000:]
-                        raise RuntimeError(f"the local server did not start:\n{output}") from None
-                    time.sleep(0.1)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 class Client:
@@ -696,7 +648,8 @@ def main(argv: list[str] | None = None) -> int:
         log_path = Path(scratch) / "server.log"
         with dynamodb(arguments.dynamodb_endpoint) as endpoint:
             create_tables(endpoint, template)
-            with local_server(endpoint, log_path) as base_url:
+            print("starting the local server ...", file=sys.stderr, flush=True)
+            with local_server(endpoint, API_KEY, log_path) as base_url:
                 print("warming up ...", file=sys.stderr, flush=True)
                 warmup_failures = warm_up(base_url, run_id, threads, arguments.warmup)
                 world = prepare(base_url, run_id, threads, arguments.users, sessions)

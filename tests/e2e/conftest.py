@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from localrun.dynamodb import free_port
-from localrun.template import ROOT
+from localrun.process import local_server
 
 API_KEY = "e2e-test-key"
 
@@ -39,45 +35,9 @@ def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def server_url(dynamodb_endpoint: str, server_log: Path) -> Iterator[str]:
-    port = free_port()
-    log = server_log.open("wb")
-    process = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "localrun",
-            "serve",
-            "--port",
-            str(port),
-            "--quiet",
-            "--dynamodb-endpoint",
-            dynamodb_endpoint,
-            "--api-key",
-            API_KEY,
-            # The most talkative level, so that the log-hygiene test sees everything that could leak.
-            "--log-level",
-            "DEBUG",
-        ],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            requests.get(url + "/", timeout=1)
-            break
-        except requests.ConnectionError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                output = server_log.read_text(errors="replace")
-                raise RuntimeError(f"local server did not start:\n{output}") from None
-            time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    # The most talkative log level, so that the log-hygiene test sees everything that could leak.
+    with local_server(dynamodb_endpoint, API_KEY, server_log, extra_args=["--log-level", "DEBUG"]) as url:
+        yield url
 
 
 @pytest.fixture

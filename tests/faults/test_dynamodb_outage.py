@@ -8,8 +8,6 @@ tests/e2e) is never restarted, so its functions' cached DynamoDB clients and key
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,7 +17,7 @@ import pytest
 import requests
 
 from localrun.dynamodb import DynamoDBLocal, create_tables, free_port
-from localrun.template import ROOT
+from localrun.process import local_server
 from tests.e2e.conftest import API_KEY, Api
 
 #: Each request during the outage must be answered within this (measured: about 0.1 s).
@@ -38,41 +36,8 @@ def storage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DynamoDBLocal]
 @pytest.fixture(scope="module")
 def api(storage: DynamoDBLocal, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     log_path = tmp_path_factory.mktemp("faults-server") / "server.log"
-    port = free_port()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "localrun",
-                "serve",
-                "--port",
-                str(port),
-                "--quiet",
-                "--dynamodb-endpoint",
-                storage.endpoint,
-                "--api-key",
-                API_KEY,
-            ],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                requests.get(url + "/", timeout=1)
-                break
-            except requests.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    process.kill()
-                    raise RuntimeError(f"local server did not start:\n{log_path.read_text()}") from None
-                time.sleep(0.1)
-        with requests.Session() as session:
-            yield Api(url, session)
-        process.terminate()
-        process.wait(timeout=10)
+    with local_server(storage.endpoint, API_KEY, log_path) as url, requests.Session() as session:
+        yield Api(url, session)
 
 
 @dataclass(frozen=True)
