@@ -22,36 +22,22 @@ from pathlib import Path
 from types import FrameType
 
 from bench.report import Environment, document, header, table
-from bench.runner import Result, make_clients, run
+from bench.runner import Result, make_clients, non_negative_int, positive_int, run
 from bench.workloads import WORKLOADS
-from localrun.dynamodb import DynamoDBLocal, client, create_tables, find_jar
+from localrun.dynamodb import client, create_tables, find_jar, running_dynamodb
 from localrun.template import Template
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be at least 0")
-    return value
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n", 1)[1])
-    parser.add_argument("--threads", type=_positive, default=8, help="concurrent threads (default 8)")
+    parser.add_argument("--threads", type=positive_int, default=8, help="concurrent threads (default 8)")
     defaults = ", ".join(f"{name} {workload.updates}" for name, workload in WORKLOADS.items())
     parser.add_argument(
-        "--updates", type=_positive, help=f"updates per thread, every workload (default: {defaults})"
+        "--updates", type=positive_int, help=f"updates per thread, every workload (default: {defaults})"
     )
     parser.add_argument(
         "--warmup",
-        type=_non_negative,
+        type=non_negative_int,
         default=20,
         help="unmeasured updates per thread and contender first, on throwaway subjects (default 20)",
     )
@@ -98,9 +84,8 @@ def dynamodb(endpoint: str | None) -> Iterator[tuple[str, str]]:
         yield endpoint, "external"
         return
     version = dynamodb_local_version()
-    print("starting DynamoDB Local ...", file=sys.stderr, flush=True)
-    with DynamoDBLocal() as local:
-        yield local.endpoint, version
+    with running_dynamodb() as local_endpoint:
+        yield local_endpoint, version
 
 
 def _terminate(signum: int, _: FrameType | None) -> None:

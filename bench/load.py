@@ -23,7 +23,6 @@ update was lost or any chain broke; 0 otherwise. ``--quick`` is a CI-sized run.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
 import os
 import random
@@ -34,7 +33,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -42,8 +41,8 @@ from typing import Any, Literal
 
 import requests
 
-from bench.runner import percentile_ms
-from localrun.dynamodb import DynamoDBLocal, create_tables
+from bench.runner import non_negative_int, percentile_ms, positive_int
+from localrun.dynamodb import create_tables, running_dynamodb
 from localrun.process import local_server
 from localrun.template import Template
 
@@ -73,20 +72,6 @@ QUICK = {"threads": 8, "requests": 2000, "time_limit": 25.0}
 
 
 # --- arguments ----------------------------------------------------------------------------------
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be at least 0")
-    return value
 
 
 def _seconds(text: str) -> float:
@@ -119,9 +104,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         help=f"CI-sized defaults: {QUICK['threads']} threads, {QUICK['requests']} requests, "
         f"{QUICK['time_limit']:.0f} s (explicit flags still win)",
     )
-    parser.add_argument("--threads", type=_positive, help=f"client threads (default {FULL['threads']})")
+    parser.add_argument("--threads", type=positive_int, help=f"client threads (default {FULL['threads']})")
     parser.add_argument(
-        "--requests", type=_positive, help=f"measured requests in all (default {FULL['requests']})"
+        "--requests", type=positive_int, help=f"measured requests in all (default {FULL['requests']})"
     )
     parser.add_argument(
         "--time-limit",
@@ -132,10 +117,10 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--mix", type=_mix, default=(40, 30, 30), help="weights of metadata,merge,refresh (default 40,30,30)"
     )
-    parser.add_argument("--users", type=_positive, default=4, help="shared users for metadata (default 4)")
+    parser.add_argument("--users", type=positive_int, default=4, help="shared users for metadata (default 4)")
     parser.add_argument(
         "--warmup",
-        type=_non_negative,
+        type=non_negative_int,
         default=2,
         help="unmeasured requests of each kind per thread first, on throwaway subjects (default 2)",
     )
@@ -152,16 +137,6 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 
 
 # --- the server under test ----------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def dynamodb(endpoint: str | None) -> Iterator[str]:
-    if endpoint:
-        yield endpoint
-        return
-    print("starting DynamoDB Local ...", file=sys.stderr, flush=True)
-    with DynamoDBLocal() as local:
-        yield local.endpoint
 
 
 class Client:
@@ -646,7 +621,7 @@ def main(argv: list[str] | None = None) -> int:
     template = Template.load()
     with tempfile.TemporaryDirectory(prefix="authstate-load-") as scratch:
         log_path = Path(scratch) / "server.log"
-        with dynamodb(arguments.dynamodb_endpoint) as endpoint:
+        with running_dynamodb(arguments.dynamodb_endpoint) as endpoint:
             create_tables(endpoint, template)
             print("starting the local server ...", file=sys.stderr, flush=True)
             with local_server(endpoint, API_KEY, log_path) as base_url:

@@ -12,21 +12,11 @@ import json
 import os
 import signal
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-from localrun.dynamodb import DynamoDBLocal, create_tables
+from localrun.dynamodb import create_tables, running_dynamodb
 from localrun.runtime import DEFAULT_API_KEY, Functions, configure_environment
 from localrun.template import Template
-
-
-@contextlib.contextmanager
-def dynamodb(endpoint: str | None) -> Iterator[str]:
-    if endpoint:
-        yield endpoint
-        return
-    with DynamoDBLocal() as local:
-        yield local.endpoint
 
 
 def _api_key(arguments: argparse.Namespace) -> str:
@@ -48,13 +38,14 @@ def serve(arguments: argparse.Namespace) -> int:
     _stop_on_sigterm()
 
     template = Template.load()
-    with dynamodb(arguments.dynamodb_endpoint) as endpoint:
+    with running_dynamodb(arguments.dynamodb_endpoint) as endpoint:
         create_tables(endpoint, template)
         api_key = _api_key(arguments)
         configure_environment(template, endpoint, api_key)
         if arguments.log_level:
             os.environ["POWERTOOLS_LOG_LEVEL"] = arguments.log_level
-        server = make_server(template, Functions(template), arguments.host, arguments.port, arguments.quiet)
+        functions = Functions(template, isolated=True)
+        server = make_server(template, functions, arguments.host, arguments.port, arguments.quiet)
         url = f"http://{arguments.host}:{server.server_port}"
         shown_key = api_key if api_key == DEFAULT_API_KEY else "(the one you set)"
         print(f"authstate local API on {url}  (DynamoDB Local: {endpoint})", flush=True)
@@ -65,13 +56,14 @@ def serve(arguments: argparse.Namespace) -> int:
             pass
         finally:
             server.server_close()
+            functions.close()
     return 0
 
 
 def invoke(arguments: argparse.Namespace) -> int:
     template = Template.load()
     event = json.loads(Path(arguments.event).read_text()) if arguments.event else {}
-    with dynamodb(arguments.dynamodb_endpoint) as endpoint:
+    with running_dynamodb(arguments.dynamodb_endpoint) as endpoint:
         create_tables(endpoint, template)
         configure_environment(template, endpoint, _api_key(arguments))
         # As with `sam local invoke`: the function's own output (logs, metrics) goes to stderr,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -134,6 +136,17 @@ class DynamoDBLocal:
         self, *_: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]
     ) -> None:
         self.stop()
+
+
+@contextlib.contextmanager
+def running_dynamodb(endpoint: str | None = None) -> Iterator[str]:
+    """``endpoint`` if one is given, else a DynamoDB Local of our own, stopped however the block ends."""
+    if endpoint:
+        yield endpoint
+        return
+    print("starting DynamoDB Local ...", file=sys.stderr, flush=True)
+    with DynamoDBLocal() as local:
+        yield local.endpoint
 
 
 def create_tables(endpoint: str, template: Template | None = None) -> list[str]:

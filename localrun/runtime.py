@@ -1,20 +1,23 @@
-"""Load and call the template's Lambda handlers in this process, the layer importable as in Lambda.
+"""Load and call the template's Lambda handlers, the layer importable as in Lambda.
 
-Lambda runs one invocation at a time per execution environment, and Powertools' resolver keeps the
-current event on the module's ``app``. So each function gets a pool of environments (separate
-module instances of its ``app.py``); a busy one is never re-entered, a new one is loaded instead.
+Lambda runs one invocation at a time per execution environment, in a process of its own. The server
+does the same: each function gets a pool of worker processes; a busy one is never re-entered, a new
+one is started instead (its first event is its cold start).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import itertools
+import multiprocessing
 import os
 import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from types import ModuleType
 from typing import Any
 
@@ -66,52 +69,137 @@ def configure_environment(template: Template, dynamodb_endpoint: str, api_key: s
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # EMF lines are noise locally
 
 
-class FunctionPool:
-    """Execution environments of one function; each serves one invocation at a time."""
+def load_module(spec: FunctionSpec) -> ModuleType:
+    """Import the function's module afresh (under a unique name: every function's file is app.py)."""
+    module_file, _, _ = spec.handler.rpartition(".")
+    path = spec.code_dir / f"{module_file}.py"
+    name = f"_localrun_{spec.logical_id}_{next(_counter)}"
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    if module_spec is None or module_spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return module
+
+
+def _load_handler(spec: FunctionSpec) -> Callable[[dict[str, Any], LambdaContext], Any]:
+    handler: Callable[[dict[str, Any], LambdaContext], Any] = getattr(
+        load_module(spec), spec.handler.rpartition(".")[2]
+    )
+    return handler
+
+
+def _context(spec: FunctionSpec) -> LambdaContext:
+    return LambdaContext(
+        function_name=spec.logical_id,
+        invoked_function_arn=f"arn:aws:lambda:us-east-1:000000000000:function:{spec.logical_id}",
+        aws_request_id=str(uuid.uuid4()),
+        deadline_ms=int(time.time() * 1000) + 10_000,
+    )
+
+
+class InProcessEnvironment:
+    """The function loaded into this process: for one-off invocations (``localrun invoke``)."""
 
     def __init__(self, spec: FunctionSpec) -> None:
-        self.spec = spec
-        self._idle: list[ModuleType] = []
-        self._lock = threading.Lock()
+        self._spec = spec
+        self._handler = _load_handler(spec)
 
-    def _load(self) -> ModuleType:
-        module_file, _, _ = self.spec.handler.rpartition(".")
-        path = self.spec.code_dir / f"{module_file}.py"
-        name = f"_localrun_{self.spec.logical_id}_{next(_counter)}"
-        module_spec = importlib.util.spec_from_file_location(name, path)
-        if module_spec is None or module_spec.loader is None:
-            raise ImportError(f"cannot load {path}")
-        module = importlib.util.module_from_spec(module_spec)
-        module_spec.loader.exec_module(module)
-        return module
+    def invoke(self, event: dict[str, Any]) -> Any:
+        return self._handler(event, _context(self._spec))
+
+    def close(self) -> None:
+        pass
+
+
+def _serve_invocations(spec: FunctionSpec, connection: Connection) -> None:
+    """A worker process: load the function on the first event (its cold start), then answer events
+    one at a time until the server goes away."""
+    handler = None
+    while True:
+        try:
+            event = connection.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            return
+        try:
+            if handler is None:
+                handler = _load_handler(spec)
+            connection.send(("ok", handler(event, _context(spec))))
+        except Exception as error:  # the function crashed: the gateway answers 500
+            connection.send(("error", f"{type(error).__name__}: {error}"))
+
+
+class WorkerProcess:
+    """One execution environment in a process of its own, as in Lambda. Powertools keeps the
+    current event in a class attribute (process-wide), so concurrent invocations must never share
+    a process."""
+
+    def __init__(self, spec: FunctionSpec) -> None:
+        context = multiprocessing.get_context("spawn")  # no fork of a threaded server
+        self._connection, child = context.Pipe()
+        self._process = context.Process(
+            target=_serve_invocations, args=(spec, child), name=f"localrun-{spec.logical_id}", daemon=True
+        )
+        self._process.start()
+        child.close()
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        self._connection.send(event)
+        status, result = self._connection.recv()
+        if status != "ok":
+            raise RuntimeError(f"function failed: {result}")
+        return result
+
+    def close(self) -> None:
+        self._connection.close()
+        self._process.join(timeout=5)
+        if self._process.is_alive():
+            self._process.kill()
+
+
+class FunctionPool:
+    """Execution environments of one function; each serves one invocation at a time, and a new one
+    is started (a cold start) when all are busy."""
+
+    def __init__(self, spec: FunctionSpec, *, isolated: bool) -> None:
+        self.spec = spec
+        self._isolated = isolated
+        self._idle: list[InProcessEnvironment | WorkerProcess] = []
+        self._all: list[InProcessEnvironment | WorkerProcess] = []
+        self._lock = threading.Lock()
 
     def invoke(self, event: dict[str, Any]) -> Any:
         with self._lock:
-            module = self._idle.pop() if self._idle else None
-        if module is None:
-            module = self._load()
+            environment = self._idle.pop() if self._idle else None
+        if environment is None:
+            environment = WorkerProcess(self.spec) if self._isolated else InProcessEnvironment(self.spec)
+            with self._lock:
+                self._all.append(environment)
         try:
-            handler = getattr(module, self.spec.handler.rpartition(".")[2])
-            request_id = str(uuid.uuid4())
-            context = LambdaContext(
-                function_name=self.spec.logical_id,
-                invoked_function_arn=f"arn:aws:lambda:us-east-1:000000000000:function:{self.spec.logical_id}",
-                aws_request_id=request_id,
-                deadline_ms=int(time.time() * 1000) + 10_000,
-            )
-            return handler(event, context)
+            return environment.invoke(event)
         finally:
             with self._lock:
-                self._idle.append(module)
+                self._idle.append(environment)
+
+    def close(self) -> None:
+        with self._lock:
+            environments, self._all, self._idle = self._all, [], []
+        for environment in environments:
+            environment.close()
 
 
 class Functions:
-    """Every function of the template, by logical id."""
+    """Every function of the template, by logical id. ``isolated``: each execution environment in
+    a process of its own (the server); otherwise in this process (a single ``invoke``)."""
 
-    def __init__(self, template: Template) -> None:
-        self.pools = {spec.logical_id: FunctionPool(spec) for spec in template.functions()}
+    def __init__(self, template: Template, *, isolated: bool = False) -> None:
+        self.pools = {spec.logical_id: FunctionPool(spec, isolated=isolated) for spec in template.functions()}
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         if logical_id not in self.pools:
             raise KeyError(f"no function {logical_id!r} (known: {', '.join(self.pools)})")
         return self.pools[logical_id].invoke(event)
+
+    def close(self) -> None:
+        for pool in self.pools.values():
+            pool.close()

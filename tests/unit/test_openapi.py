@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from authstate.openapi import PATH_PARAMETERS, ROUTES, Route, build_openapi
-from localrun.runtime import FunctionPool
+from localrun.runtime import load_module
 from localrun.template import Template
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
@@ -26,7 +26,7 @@ def _template() -> Template:
 @cache
 def _app_module(logical_id: str) -> ModuleType:
     """The function's ``app.py``, loaded as the local runner loads it (a fresh module instance)."""
-    return FunctionPool(_template().function(logical_id))._load()
+    return load_module(_template().function(logical_id))
 
 
 def _registered_routes(logical_id: str) -> set[tuple[str, str]]:
