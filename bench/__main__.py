@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import platform
@@ -124,37 +125,27 @@ def main(argv: list[str] | None = None) -> int:
         results: dict[str, list[Result]] = {}
         for name in names:
             workload = WORKLOADS[name]
+
+            measure = functools.partial(
+                run,
+                name,
+                workload,
+                clients=clients,
+                reader=reader,
+                tables=tables,
+                time_limit=arguments.time_limit,
+            )
             if arguments.warmup:  # JIT of DynamoDB Local, connection pools, botocore's lazy loading
                 print(f"warming up {name} ...", file=sys.stderr, flush=True)
                 for position, (contender_name, contender) in enumerate(workload.contenders.items()):
-                    run(
-                        name,
-                        workload,
-                        contender_name,
-                        contender,
-                        clients=clients,
-                        reader=reader,
-                        tables=tables,
-                        subject=f"bench-{run_id}-{name}-warmup-{position}",
-                        updates=arguments.warmup,
-                        time_limit=arguments.time_limit,
-                    )
+                    subject = f"bench-{run_id}-{name}-warmup-{position}"
+                    measure(contender_name, contender, subject=subject, updates=arguments.warmup)
             results[name] = []
             for position, (contender_name, contender) in enumerate(workload.contenders.items()):
                 print(f"running {name}: {contender_name} ...", file=sys.stderr, flush=True)
+                subject = f"bench-{run_id}-{name}-{position}"
                 results[name].append(
-                    run(
-                        name,
-                        workload,
-                        contender_name,
-                        contender,
-                        clients=clients,
-                        reader=reader,
-                        tables=tables,
-                        subject=f"bench-{run_id}-{name}-{position}",
-                        updates=updates[name],
-                        time_limit=arguments.time_limit,
-                    )
+                    measure(contender_name, contender, subject=subject, updates=updates[name])
                 )
 
     lines = header(environment)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ class Route:
     method: str
     path: str  # API Gateway form, e.g. /users/{userId}/metadata
 
-    @property
+    @cached_property  # compiled once, not on every request the router matches
     def pattern(self) -> re.Pattern[str]:
         regex = ""
         for part in re.split(r"(\{[^}]+\})", self.path):
