@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from authstate.errors import AuthstateError
-from authstate.limits import MAX_EXPRESSION_CLAUSES
+from authstate.limits import MERGE_KEYS_PER_UPDATE
 from authstate.metadata import UserMetadata
 from authstate.store import Table
 from localrun.dynamodb import client
@@ -125,42 +125,53 @@ def test_concurrent_updates_of_distinct_keys_lose_nothing(
     assert stored == {f"t{n}-{i}": i for n in range(threads) for i in range(updates)}
 
 
-def test_update_too_big_for_one_expression_uses_the_rewrite(
+def test_update_too_big_for_one_expression_is_applied_in_parts(
     metadata: UserMetadata, unique_id: str, call_counter: CallCounter
 ) -> None:
     metadata.update(unique_id, {"keep": "me", "drop": 1})
-    update: dict[str, Any] = {f"key-{i}": {"n": i} for i in range(MAX_EXPRESSION_CLAUSES * 3)}
+    update: dict[str, Any] = {f"key-{i}": {"n": i} for i in range(MERGE_KEYS_PER_UPDATE * 2 + 50)}
     update["drop"] = None
     call_counter.reset()
     merged = metadata.update(unique_id, update)
-    assert call_counter.calls == ["GetItem", "UpdateItem"]
-    expected = {"keep": "me", **{f"key-{i}": {"n": i} for i in range(MAX_EXPRESSION_CLAUSES * 3)}}
+    assert call_counter.calls == ["UpdateItem", "UpdateItem", "UpdateItem"]
+    expected = {"keep": "me", **{f"key-{i}": {"n": i} for i in range(MERGE_KEYS_PER_UPDATE * 2 + 50)}}
     assert merged == expected
     assert metadata.get(unique_id) == expected
 
 
-def test_rewrite_keeps_concurrent_small_updates(
+def test_big_merge_completes_while_small_updates_land_between_its_parts(
     dynamodb_endpoint: str, table_names: dict[str, str], unique_id: str
 ) -> None:
-    """Big (rewrite) and small (UpdateItem) updates racing: the version check keeps both."""
+    """Before each part of a big merge, another client merges two small updates: one of a key of
+    its own, one of a key the big merge writes in a later part. Deterministic interleaving: the big
+    merge neither retries nor fails, nothing is lost, and on a shared key the later write wins."""
     name = table_names["UserMetadataTable"]
-    small_done = threading.Event()
+    small = own_connection(dynamodb_endpoint, name)
+    big_client = client(dynamodb_endpoint)
+    big = UserMetadata(Table(name, lambda: big_client))
+    size = MERGE_KEYS_PER_UPDATE * 3
+    parts = 0
 
-    def small_updates() -> None:
-        own = own_connection(dynamodb_endpoint, name)
-        for i in range(100):
-            own.update(unique_id, {f"small-{i}": i})
-        small_done.set()
+    def small_updates_first(**_: Any) -> None:
+        nonlocal parts
+        small.update(unique_id, {f"small-{parts}": parts, f"big-{size - 1}": "small wrote last?"})
+        parts += 1
 
-    big = own_connection(dynamodb_endpoint, name)
-    thread = threading.Thread(target=small_updates)
-    thread.start()
-    for round_ in range(5):
-        big.update(unique_id, {f"big-{round_}-{i}": i for i in range(MAX_EXPRESSION_CLAUSES + 10)})
-    thread.join()
-    stored = big.get(unique_id)
-    assert sum(key.startswith("small-") for key in stored) == 100
-    assert sum(key.startswith("big-") for key in stored) == 5 * (MAX_EXPRESSION_CLAUSES + 10)
+    big.update(unique_id, {"seed": True})
+    big_client.meta.events.register("before-call.dynamodb.UpdateItem", small_updates_first)
+    merged = big.update(unique_id, {f"big-{i}": i for i in range(size)})
+    assert parts == 3
+    expected = {"seed": True, **{f"small-{n}": n for n in range(3)}, **{f"big-{i}": i for i in range(size)}}
+    assert merged == expected  # the last part wrote big-599 after every small update
+    assert small.get(unique_id) == expected
+
+
+def test_a_first_write_too_big_for_one_expression_is_one_put(
+    metadata: UserMetadata, unique_id: str, call_counter: CallCounter
+) -> None:
+    update = {f"key-{i}": i for i in range(MERGE_KEYS_PER_UPDATE + 1)}
+    assert metadata.update(unique_id, update) == update
+    assert call_counter.calls == ["UpdateItem", "PutItem"]
 
 
 def test_item_over_400kb_is_413_and_leaves_the_document_unchanged(

@@ -57,7 +57,7 @@ class NotFound(AuthstateError):
 
 
 class Conflict(AuthstateError):
-    """A concurrent change won every retry of an optimistic write (409)."""
+    """Concurrent writes won every retry of a conditional write (409)."""
 
     status = 409
     code = "CONFLICT"

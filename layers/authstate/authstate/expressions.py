@@ -19,7 +19,7 @@ type AttributeValue = dict[str, Any]
 
 
 class ExpressionTooLarge(Exception):
-    """The update does not fit in one UpdateItem expression; the caller uses its fallback."""
+    """The expression would break DynamoDB's limits: a bug, since merges are split into parts."""
 
 
 def encode_document(document: Mapping[str, Any]) -> AttributeValue:
@@ -99,7 +99,7 @@ class UpdateBuilder:
         return self
 
     def bump_version(self, attribute: str = "version") -> UpdateBuilder:
-        """Every write increments the item's version, so optimistic rewrites can detect it."""
+        """Every write increments the item's version (a change counter for conditional writes)."""
         return self.add(self.name(attribute), {"N": "1"})
 
     def build(self) -> dict[str, Any]:

@@ -19,5 +19,8 @@ MAX_USER_ID_BYTES: Final = 256
 MAX_EXPRESSION_BYTES: Final = 4096
 #: Clauses per UpdateExpression, kept under DynamoDB's 300-operator ceiling with margin.
 MAX_EXPRESSION_CLAUSES: Final = 250
-#: Attempts of an optimistic (version-checked) rewrite before giving up with 409 CONFLICT.
-MAX_OPTIMISTIC_ATTEMPTS: Final = 12
+#: Root-level keys written per UpdateItem. Names and values are placeholders, so each key costs a
+#: clause of at most 13 bytes (``#0.#199=:199,``) whatever it is: 200 keys stay far below both limits.
+MERGE_KEYS_PER_UPDATE: Final = 200
+#: Attempts at a user's first write while concurrent clears keep deleting the item (then 409 CONFLICT).
+MAX_CREATE_ATTEMPTS: Final = 12

@@ -76,7 +76,7 @@ _BODY: ErrorCodes = {
 }
 #: Routes that store a document sent in the body (root keys become DynamoDB map keys).
 _DOCUMENT_WRITE: ErrorCodes = {400: ("INVALID_KEY",), 413: ("ITEM_TOO_LARGE",)}
-#: Document merges that may take the optimistic fallback (``store.merge_document``).
+#: A user's first metadata write, racing clears (``store.merge_document``).
 _MERGE: ErrorCodes = {409: ("CONFLICT",)}
 #: Writes of custom access-token claims.
 _CLAIMS: ErrorCodes = {400: ("PROTECTED_CLAIM",), 413: ("ACCESS_TOKEN_PAYLOAD_TOO_LARGE",)}
@@ -278,7 +278,7 @@ ROUTES: Final[tuple[Route, ...]] = (
         "Verify an access token, merge into its payload, return a new token",
         "Sessions",
         {200: MergePayloadOnlineResponse},
-        errors(_API_KEY, _STORAGE, _BODY, _DOCUMENT_WRITE, _CLAIMS, _MERGE, _ACCESS_TOKEN, _ONLINE, _MINT),
+        errors(_API_KEY, _STORAGE, _BODY, _DOCUMENT_WRITE, _CLAIMS, _ACCESS_TOKEN, _ONLINE, _MINT),
         request=MergePayloadOnlineRequest,
     ),
     Route(
@@ -289,7 +289,7 @@ ROUTES: Final[tuple[Route, ...]] = (
         "Merge into a session's access-token payload by handle",
         "Sessions",
         {200: AccessTokenPayloadResponse},
-        errors(_API_KEY, _STORAGE, _HANDLE_PATH, _BODY, _DOCUMENT_WRITE, _CLAIMS, _MERGE, _OFFLINE),
+        errors(_API_KEY, _STORAGE, _HANDLE_PATH, _BODY, _DOCUMENT_WRITE, _CLAIMS, _OFFLINE),
         request=DocumentUpdateRequest,
         description="Tokens carry the change from the next refresh on.",
     ),
@@ -312,7 +312,7 @@ ROUTES: Final[tuple[Route, ...]] = (
         "Root-level merge into a session's data by handle",
         "Session data",
         {200: SessionDataResponse},
-        errors(_API_KEY, _STORAGE, _HANDLE_PATH, _BODY, _DOCUMENT_WRITE, _MERGE, _OFFLINE),
+        errors(_API_KEY, _STORAGE, _HANDLE_PATH, _BODY, _DOCUMENT_WRITE, _OFFLINE),
         request=DocumentUpdateRequest,
     ),
     Route(
@@ -334,7 +334,7 @@ ROUTES: Final[tuple[Route, ...]] = (
         "Root-level merge into the session data of an access token's session",
         "Session data",
         {200: SessionDataResponse},
-        errors(_API_KEY, _STORAGE, _BODY, _DOCUMENT_WRITE, _MERGE, _ACCESS_TOKEN, _ONLINE),
+        errors(_API_KEY, _STORAGE, _BODY, _DOCUMENT_WRITE, _ACCESS_TOKEN, _ONLINE),
         request=OnlineSessionDataUpdateRequest,
     ),
     Route(

@@ -129,9 +129,6 @@ class LiveSession(Precondition):
             path = f"{builder.name('usedChildren')}.{builder.name(parent)}"
             builder.set_expression(path, f"if_not_exists({path},{builder.value({'S': child})})")
 
-    def holds_for(self, item: Item) -> bool:
-        return int(item["expiresAt"]["N"]) > self._now
-
 
 def check_custom_claims(payload: Mapping[str, Any], *, field: str, limit: int) -> None:
     """Custom claims may not touch protected names and must keep the token small."""
@@ -381,8 +378,8 @@ class Sessions:
             document = builder.name(PAYLOAD)
             for key in keys[start : start + UNDO_KEYS_PER_UPDATE]:
                 path = f"{document}.{builder.name(key)}"
-                if key in result.before:
-                    builder.set(path, {"S": dumps(result.before[key])})
+                if key in result.replaced:
+                    builder.set(path, {"S": dumps(result.replaced[key])})
                 else:
                     builder.remove(path)
                 if update[key] is None:

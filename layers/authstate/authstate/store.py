@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import random
-import time
+import json
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from authstate.errors import AuthstateError, Conflict, PayloadTooLarge, StorageUnavailable
-from authstate.expressions import ExpressionTooLarge, UpdateBuilder, decode_document, encode_document
-from authstate.limits import MAX_OPTIMISTIC_ATTEMPTS
+from authstate.expressions import UpdateBuilder, decode_document, encode_document
+from authstate.limits import MAX_CREATE_ATTEMPTS, MERGE_KEYS_PER_UPDATE
 from authstate.merge import merge
 
 if TYPE_CHECKING:
@@ -151,30 +150,24 @@ class Table:
 
 
 class Precondition:
-    """An extra condition on a document merge (e.g. "the session is live"), in two forms:
-    as ConditionExpression clauses for UpdateItem, and as a predicate on an item already read."""
+    """An extra condition on a document merge (e.g. "the session is live"), as ConditionExpression
+    clauses (and SETs that must happen in the same UpdateItem) added to the merge's builder."""
 
     def add_to(self, builder: UpdateBuilder) -> None:
-        raise NotImplementedError
-
-    def holds_for(self, item: Item) -> bool:
         raise NotImplementedError
 
 
 @dataclass(frozen=True)
 class MergeResult:
-    """A merge as it happened: the item before it (``{}`` if there was none) and the document
-    before and after. Exact even under concurrency, since one UpdateItem applied the update
-    atomically to exactly ``item_before`` (ReturnValues=ALL_OLD)."""
+    """A merge as it happened, exact even under concurrency.
+
+    - ``item_before``: the item as the merge's last UpdateItem found it (``{}`` for a first write);
+    - ``replaced``: each key of the update that was stored, as it was just before this merge wrote it;
+    - ``after``: the whole document right after the merge's last write."""
 
     item_before: Item
-    before: dict[str, Any]
+    replaced: dict[str, Any]
     after: dict[str, Any]
-
-
-def _result(item_before: Item, attribute: str, update: Mapping[str, Any]) -> MergeResult:
-    before = decode_document(item_before.get(attribute))
-    return MergeResult(item_before, before, merge(before, update))
 
 
 def merge_document(
@@ -188,30 +181,42 @@ def merge_document(
 ) -> MergeResult:
     """Root-level merge of ``update`` into the document ``attribute`` of one item.
 
-    Steady state: exactly one conditional UpdateItem (SET/REMOVE per root key, ADD version).
-    - Item missing and ``create_if_missing``: a conditional put of the merged document (first write).
-    - Update too large for one expression: an optimistic rewrite, a read then an UpdateItem of the
-      whole document conditioned on the version read, retried on conflict.
+    One conditional UpdateItem (SET/REMOVE per root key, ADD version) per ``MERGE_KEYS_PER_UPDATE``
+    keys: a usual merge is exactly one call. A larger one is applied in that many calls, in order;
+    each is atomic and touches only its own keys, so concurrent merges of other keys never conflict
+    with it and it always completes (a concurrent reader may see its first part before the rest).
+    Merges are idempotent: a merge interrupted by a storage failure completes when retried.
+    - Item missing and ``create_if_missing``: a conditional put of the rest of the update (first write).
     Raises :class:`ConditionFailed` if the item (or its precondition) does not hold.
     """
-    for _ in range(MAX_OPTIMISTIC_ATTEMPTS):
-        builder = UpdateBuilder().merge_document(attribute, update).bump_version()
+    keys = list(update)
+    replaced: dict[str, Any] = {}
+    start, lost_creates = 0, 0
+    while True:
+        chunk = {name: update[name] for name in keys[start : start + MERGE_KEYS_PER_UPDATE]}
+        last = start + MERGE_KEYS_PER_UPDATE >= len(keys)
+        builder = UpdateBuilder().merge_document(attribute, chunk).bump_version()
         builder.condition(f"attribute_exists({builder.name(attribute)})")
         if precondition is not None:
             precondition.add_to(builder)
         try:
-            arguments = builder.build()
-        except ExpressionTooLarge:
-            return _rewrite_document(table, key, attribute, update, precondition, create_if_missing)
-        try:
-            return _result(table.update(key, arguments, return_values="ALL_OLD"), attribute, update)
+            # Only the last part needs the whole item back; earlier ones need just their own keys.
+            item = table.update(key, builder.build(), return_values="ALL_OLD" if last else "UPDATED_OLD")
         except ConditionFailed:
             if not create_if_missing:
                 raise
-        if _create_document(table, key, attribute, update):
-            return _result({}, attribute, update)
-        # Lost a race with another first write (or a clear): the item exists now; update it.
-    raise Conflict("the document kept changing concurrently; retry")
+            rest = {name: update[name] for name in keys[start:]}
+            if _create_document(table, key, attribute, rest):
+                return MergeResult({}, replaced, merge({}, rest))
+            lost_creates += 1  # another first write won: the item exists now, so update it
+            if lost_creates >= MAX_CREATE_ATTEMPTS:
+                raise Conflict("the user was cleared and created again concurrently; retry") from None
+            continue
+        entries = item.get(attribute, {}).get("M", {})
+        replaced.update({name: json.loads(entries[name]["S"]) for name in chunk if name in entries})
+        if last:
+            return MergeResult(item, replaced, merge(decode_document(item.get(attribute)), chunk))
+        start += MERGE_KEYS_PER_UPDATE
 
 
 def _create_document(table: Table, key: Item, attribute: str, update: Mapping[str, Any]) -> bool:
@@ -221,40 +226,3 @@ def _create_document(table: Table, key: Item, attribute: str, update: Mapping[st
     except ConditionFailed:
         return False
     return True
-
-
-def _rewrite_document(
-    table: Table,
-    key: Item,
-    attribute: str,
-    update: Mapping[str, Any],
-    precondition: Precondition | None,
-    create_if_missing: bool,
-) -> MergeResult:
-    for attempt in range(MAX_OPTIMISTIC_ATTEMPTS):
-        item = table.get(key)
-        if item is None or attribute not in item:
-            if not create_if_missing:
-                raise ConditionFailed
-            if _create_document(table, key, attribute, update):
-                return _result({}, attribute, update)
-            continue
-        if precondition is not None and not precondition.holds_for(item):
-            raise ConditionFailed
-        result = _result(item, attribute, update)
-        builder = UpdateBuilder()
-        builder.set(builder.name(attribute), encode_document(result.after)).bump_version()
-        builder.condition(f"{builder.name('version')}={builder.value({'N': item['version']['N']})}")
-        if precondition is not None:
-            precondition.add_to(builder)
-        try:
-            table.update(key, builder.build(), return_values="NONE")
-            return result
-        except ConditionFailed:
-            _backoff(attempt)  # someone else wrote in between: read again and retry
-    raise Conflict("the document kept changing concurrently; retry")
-
-
-def _backoff(attempt: int) -> None:
-    """Full-jitter exponential backoff, so a big rewrite is not starved by a stream of small updates."""
-    time.sleep(random.uniform(0, min(0.25, 0.004 * 2**attempt)))  # noqa: S311 - jitter, not crypto
