@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from localrun.dynamodb import free_port
@@ -22,12 +23,14 @@ def local_server(
     log_path: Path,
     *,
     extra_args: Sequence[str] = (),
+    environment: Mapping[str, str] | None = None,
     timeout: float = 60.0,
 ) -> Iterator[str]:
     """Serve the template on a free loopback port against ``dynamodb_endpoint``; yields the base URL.
 
-    Everything the server and its functions print goes to ``log_path``. The server is stopped
-    (SIGTERM, then SIGKILL) however the block ends."""
+    Everything the server and its functions print goes to ``log_path``; ``environment`` is added to
+    the functions' environment (e.g. a setting). The server is stopped (SIGTERM, then SIGKILL) however
+    the block ends."""
     port = free_port()
     command = [
         sys.executable, "-m", "localrun", "serve", "--host", "127.0.0.1", "--port", str(port), "--quiet",
@@ -35,7 +38,9 @@ def local_server(
     ]  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(environment or {})}
+        )
         try:
             _wait_until_serving(url, process, log_path, timeout)
             yield url

@@ -8,7 +8,6 @@ import json
 import time
 import uuid
 from datetime import UTC, datetime
-from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -55,12 +54,11 @@ _DOCS_PAGE = f"""<!DOCTYPE html>
 """.encode()
 
 
-@cache
 def openapi_document() -> bytes:
-    """The contract generated from the layer's route catalogue (not a template route: local only)."""
-    from authstate.openapi import build_openapi  # the layer is on sys.path once the runner is set up
+    """The contract Powertools builds from the functions (not a template route: local only)."""
+    from localrun.openapi import openapi_json
 
-    return json.dumps(build_openapi(), ensure_ascii=False).encode()
+    return openapi_json()
 
 
 class Router:

@@ -1,24 +1,32 @@
 """GET /.well-known/jwks.json: the public keys that may still verify a live access token (no API key)."""
 
 import time
+from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.depends import Depends
 
-from authstate.http import create_app, lambda_entry, metrics
-from authstate.jsondoc import dumps
-from authstate.keys import KeyRing
+from authstate import services
+from authstate.edge import responses as r
+from authstate.edge.app import AuthstateResolver, lambda_entry, metrics, respond
+from authstate.edge.models import JwksResponse
+from authstate.sessions.keys import KeyRing
 
-app = create_app(require_key=False)
-keyring = KeyRing.from_settings()
+app = AuthstateResolver(require_key=False)
 
 
-@app.get("/.well-known/jwks.json")
-def get_jwks() -> Response[str]:
+@app.get(
+    "/.well-known/jwks.json",
+    summary="Public keys (JWKS)",
+    description="Every key that may still verify a live access token, newest first. No API key.",
+    tags=["Keys"],
+    responses=r.documented(200, JwksResponse, "The JSON Web Key Set", r.STORAGE),
+    openapi_extensions={"security": []},  # public: SDKs fetch it without credentials
+)
+def get_jwks(keyring: Annotated[KeyRing, Depends(services.verifying_keyring)]) -> Response[str]:
     metrics.add_metric(name="JwksServed", unit="Count", value=1)
-    return Response(
-        status_code=200,
-        content_type=content_types.APPLICATION_JSON,
-        body=dumps(keyring.jwks(time.time())),
+    return respond(
+        JwksResponse.model_validate(keyring.jwks(time.time())),
         headers={"Cache-Control": "public, max-age=300"},
     )
 

@@ -1,25 +1,48 @@
 """POST /sessions/merge: verify an access token, merge into its payload, return a new token now."""
 
-from typing import Any
+from typing import Annotated
 
-from authstate.http import create_app, json_body, lambda_entry, metrics
-from authstate.models import MergePayloadOnlineRequest
-from authstate.sessions import Sessions
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.depends import Depends
 
-app = create_app()
-sessions = Sessions.from_settings()
+from authstate import services
+from authstate.edge import responses as r
+from authstate.edge.app import AuthstateResolver, lambda_entry, metrics, respond
+from authstate.edge.models import MergePayloadOnlineRequest, MergePayloadOnlineResponse
+from authstate.edge.shapes import merge_response
+from authstate.sessions.service import Sessions
+
+app = AuthstateResolver()
 
 
-@app.post("/sessions/merge")
-def merge_payload_online() -> dict[str, Any]:
-    request = json_body(app, MergePayloadOnlineRequest)
+@app.post(
+    "/sessions/merge",
+    summary="Merge into the access-token payload online",
+    description=(
+        "Verifies the token, merges update into the stored payload (one UpdateItem) and returns a new access "
+        "token at once, with the same expiry and refresh-token hashes."
+    ),
+    tags=["Sessions"],
+    responses=r.documented(
+        200,
+        MergePayloadOnlineResponse,
+        "The merged payload and a new access token",
+        r.API_KEY,
+        r.STORAGE,
+        r.BODY,
+        r.DOCUMENT_WRITE,
+        r.CLAIMS,
+        r.ACCESS_TOKEN,
+        r.ONLINE,
+        r.MINT,
+    ),
+)
+def merge_payload_online(
+    request: MergePayloadOnlineRequest, sessions: Annotated[Sessions, Depends(services.sessions)]
+) -> Response[str]:
     access = sessions.merge_payload_online(request.accessToken, request.update, request.antiCsrfToken)
     metrics.add_metric(name="PayloadMergedOnline", unit="Count", value=1)
-    return {
-        "session": access.session_summary(),
-        "accessTokenPayload": access.payload,
-        "accessToken": access.to_body(),
-    }
+    return respond(merge_response(access))
 
 
 lambda_handler = lambda_entry(app)

@@ -1,21 +1,38 @@
 """POST /sessions/refresh: rotate the refresh token (theft detection) and mint a new access token."""
 
-from typing import Any
+from typing import Annotated
 
-from authstate.http import create_app, json_body, lambda_entry, metrics
-from authstate.models import RefreshSessionRequest
-from authstate.sessions import Sessions
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.depends import Depends
 
-app = create_app()
-sessions = Sessions.from_settings()
+from authstate import services
+from authstate.edge import responses as r
+from authstate.edge.app import AuthstateResolver, lambda_entry, metrics, respond
+from authstate.edge.models import RefreshSessionRequest, SessionTokensResponse
+from authstate.edge.shapes import tokens_response
+from authstate.sessions.service import Sessions
+
+app = AuthstateResolver()
 
 
-@app.post("/sessions/refresh")
-def refresh_session() -> dict[str, Any]:
-    request = json_body(app, RefreshSessionRequest)
+@app.post(
+    "/sessions/refresh",
+    summary="Refresh a session",
+    description=(
+        "Rotates the refresh token (one conditional UpdateItem), extends the session and mints a new access "
+        "token from the stored payload. A token reused after rotation is theft: the session is revoked."
+    ),
+    tags=["Sessions"],
+    responses=r.documented(
+        200, SessionTokensResponse, "A new token pair", r.API_KEY, r.STORAGE, r.BODY, r.REFRESH, r.MINT
+    ),
+)
+def refresh_session(
+    request: RefreshSessionRequest, sessions: Annotated[Sessions, Depends(services.sessions)]
+) -> Response[str]:
     issued = sessions.refresh(request.refreshToken)
     metrics.add_metric(name="SessionRefreshed", unit="Count", value=1)
-    return issued.to_body()
+    return respond(tokens_response(issued))
 
 
 lambda_handler = lambda_entry(app)

@@ -1,53 +1,82 @@
 """Session data writes: overwrite (PUT) or root-level merge (PATCH), offline by handle or online
 with a verified access token. Session data lives only in the database, never in a token."""
 
-from typing import Any
+from typing import Annotated
 
-from authstate.http import create_app, json_body, lambda_entry, metrics, session_handle_parameter
-from authstate.models import (
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.depends import Depends
+
+from authstate import services
+from authstate.edge import responses as r
+from authstate.edge.app import AuthstateResolver, lambda_entry, metrics, respond
+from authstate.edge.models import (
     DocumentUpdateRequest,
     OnlineSessionDataRequest,
     OnlineSessionDataUpdateRequest,
     SessionDataRequest,
+    SessionDataResponse,
+    SessionHandlePath,
 )
-from authstate.sessions import Sessions
+from authstate.sessions.service import Sessions
 
-app = create_app()
-sessions = Sessions.from_settings()
+app = AuthstateResolver()
+Verifying = Annotated[Sessions, Depends(services.verifying_sessions)]
+_WRITE = (r.API_KEY, r.STORAGE, r.BODY, r.DOCUMENT_WRITE, r.SESSION_DATA)
+_OFFLINE = r.documented(200, SessionDataResponse, "The session data now", *_WRITE, r.HANDLE_PATH, r.OFFLINE)
+_ONLINE = r.documented(200, SessionDataResponse, "The session data now", *_WRITE, r.ACCESS_TOKEN, r.ONLINE)
 
 
-@app.put("/sessions/<sessionHandle>/data")
-def overwrite_offline(sessionHandle: str) -> dict[str, Any]:
-    handle = session_handle_parameter(app)
-    request = json_body(app, SessionDataRequest)
+def _written(data: dict[str, object]) -> Response[str]:
     metrics.add_metric(name="SessionDataWritten", unit="Count", value=1)
-    return {"sessionData": sessions.put_data(handle, request.sessionData)}
+    return respond(SessionDataResponse(sessionData=data))
 
 
-@app.patch("/sessions/<sessionHandle>/data")
-def merge_offline(sessionHandle: str) -> dict[str, Any]:
-    handle = session_handle_parameter(app)
-    request = json_body(app, DocumentUpdateRequest)
-    metrics.add_metric(name="SessionDataWritten", unit="Count", value=1)
-    return {"sessionData": sessions.merge_data(handle, request.update)}
+@app.put(
+    "/sessions/<sessionHandle>/data",
+    summary="Overwrite session data offline",
+    description="Stores sessionData exactly as sent (nulls included), by handle.",
+    tags=["Session data"],
+    responses=_OFFLINE,
+)
+def overwrite_offline(
+    sessionHandle: SessionHandlePath, request: SessionDataRequest, sessions: Verifying
+) -> Response[str]:
+    return _written(sessions.put_data(sessionHandle, request.sessionData))
 
 
-@app.put("/sessions/data")
-def overwrite_online() -> dict[str, Any]:
-    request = json_body(app, OnlineSessionDataRequest)
+@app.patch(
+    "/sessions/<sessionHandle>/data",
+    summary="Merge into session data offline",
+    tags=["Session data"],
+    responses=_OFFLINE,
+)
+def merge_offline(
+    sessionHandle: SessionHandlePath, request: DocumentUpdateRequest, sessions: Verifying
+) -> Response[str]:
+    return _written(sessions.merge_data(sessionHandle, request.update))
+
+
+@app.put(
+    "/sessions/data",
+    summary="Overwrite session data online",
+    description="Verifies the access token; the write itself requires the session to be live.",
+    tags=["Session data"],
+    responses=_ONLINE,
+)
+def overwrite_online(request: OnlineSessionDataRequest, sessions: Verifying) -> Response[str]:
     access = sessions.verify_token(request.accessToken, request.antiCsrfToken)
-    metrics.add_metric(name="SessionDataWritten", unit="Count", value=1)
-    return {
-        "sessionData": sessions.put_data(access.claims["sessionHandle"], request.sessionData, online=True)
-    }
+    return _written(sessions.put_data(access.handle, request.sessionData, online=True))
 
 
-@app.patch("/sessions/data")
-def merge_online() -> dict[str, Any]:
-    request = json_body(app, OnlineSessionDataUpdateRequest)
+@app.patch(
+    "/sessions/data",
+    summary="Merge into session data online",
+    tags=["Session data"],
+    responses=_ONLINE,
+)
+def merge_online(request: OnlineSessionDataUpdateRequest, sessions: Verifying) -> Response[str]:
     access = sessions.verify_token(request.accessToken, request.antiCsrfToken)
-    metrics.add_metric(name="SessionDataWritten", unit="Count", value=1)
-    return {"sessionData": sessions.merge_data(access.claims["sessionHandle"], request.update, online=True)}
+    return _written(sessions.merge_data(access.handle, request.update, online=True))
 
 
 lambda_handler = lambda_entry(app)

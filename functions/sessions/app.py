@@ -1,60 +1,112 @@
 """Session reads and revocation: one session, its data, a user's sessions."""
 
-from typing import Any
+from typing import Annotated
 
-from authstate.http import (
-    create_app,
-    lambda_entry,
-    metrics,
-    session_handle_parameter,
-    tenant_id_query,
-    user_id_parameter,
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.depends import Depends
+
+from authstate import services
+from authstate.edge import responses as r
+from authstate.edge.app import AuthstateResolver, lambda_entry, metrics, respond
+from authstate.edge.models import (
+    RevokedSessionHandlesResponse,
+    RevokeSessionResponse,
+    SessionDataResponse,
+    SessionHandlePath,
+    SessionHandlesResponse,
+    SessionResponse,
+    TenantIdQuery,
+    UserIdPath,
 )
-from authstate.sessions import Sessions
+from authstate.edge.shapes import session_response
+from authstate.sessions.service import Sessions
 
-app = create_app()
-sessions = Sessions.from_settings()
+app = AuthstateResolver()
+Verifying = Annotated[Sessions, Depends(services.verifying_sessions)]
 
 
-@app.get("/sessions/<sessionHandle>")
-def get_session(sessionHandle: str) -> dict[str, Any]:
-    session, data = sessions.get(session_handle_parameter(app))
+@app.get(
+    "/sessions/<sessionHandle>",
+    summary="Read a session",
+    tags=["Sessions"],
+    responses=r.documented(
+        200, SessionResponse, "The session", r.API_KEY, r.STORAGE, r.HANDLE_PATH, r.OFFLINE
+    ),
+)
+def get_session(sessionHandle: SessionHandlePath, sessions: Verifying) -> Response[str]:
+    session, data = sessions.get(sessionHandle)
     metrics.add_metric(name="SessionRead", unit="Count", value=1)
-    return {
-        "session": {
-            **session.summary(),
-            "accessTokenPayload": session.payload,
-            "sessionData": data,
-            "createdTime": session.created_ms,
-            "expiry": session.expires_at * 1000,
-        }
-    }
+    return respond(session_response(session, data))
 
 
-@app.get("/sessions/<sessionHandle>/data")
-def get_session_data(sessionHandle: str) -> dict[str, Any]:
+@app.get(
+    "/sessions/<sessionHandle>/data",
+    summary="Read session data offline",
+    tags=["Session data"],
+    responses=r.documented(
+        200, SessionDataResponse, "The session data", r.API_KEY, r.STORAGE, r.HANDLE_PATH, r.OFFLINE
+    ),
+)
+def get_session_data(sessionHandle: SessionHandlePath, sessions: Verifying) -> Response[str]:
     metrics.add_metric(name="SessionRead", unit="Count", value=1)
-    return {"sessionData": sessions.get_data(session_handle_parameter(app))}
+    return respond(SessionDataResponse(sessionData=sessions.get_data(sessionHandle)))
 
 
-@app.delete("/sessions/<sessionHandle>")
-def revoke_session(sessionHandle: str) -> dict[str, Any]:
-    revoked = sessions.revoke(session_handle_parameter(app))
+@app.delete(
+    "/sessions/<sessionHandle>",
+    summary="Revoke a session",
+    tags=["Sessions"],
+    responses=r.documented(
+        200,
+        RevokeSessionResponse,
+        "Whether there was a session to revoke",
+        r.API_KEY,
+        r.STORAGE,
+        r.HANDLE_PATH,
+    ),
+)
+def revoke_session(sessionHandle: SessionHandlePath, sessions: Verifying) -> Response[str]:
+    revoked = sessions.revoke(sessionHandle)
     metrics.add_metric(name="SessionRevoked", unit="Count", value=int(revoked))
-    return {"revoked": revoked}
+    return respond(RevokeSessionResponse(revoked=revoked))
 
 
-@app.get("/users/<userId>/sessions")
-def list_user_sessions(userId: str) -> dict[str, Any]:
+@app.get(
+    "/users/<userId>/sessions",
+    summary="List a user's sessions",
+    description="Handles of the user's live sessions, sorted; from an eventually consistent index.",
+    tags=["Sessions"],
+    responses=r.documented(
+        200, SessionHandlesResponse, "The handles", r.API_KEY, r.STORAGE, r.USER_ID_PATH, r.TENANT_QUERY
+    ),
+)
+def list_user_sessions(
+    userId: UserIdPath, sessions: Verifying, tenantId: TenantIdQuery = None
+) -> Response[str]:
     metrics.add_metric(name="SessionsListed", unit="Count", value=1)
-    return {"sessionHandles": sessions.handles_of_user(user_id_parameter(app), tenant_id_query(app))}
+    return respond(SessionHandlesResponse(sessionHandles=sessions.handles_of_user(userId, tenantId)))
 
 
-@app.delete("/users/<userId>/sessions")
-def revoke_user_sessions(userId: str) -> dict[str, Any]:
-    revoked = sessions.revoke_all(user_id_parameter(app), tenant_id_query(app))
+@app.delete(
+    "/users/<userId>/sessions",
+    summary="Revoke a user's sessions",
+    tags=["Sessions"],
+    responses=r.documented(
+        200,
+        RevokedSessionHandlesResponse,
+        "The handles revoked",
+        r.API_KEY,
+        r.STORAGE,
+        r.USER_ID_PATH,
+        r.TENANT_QUERY,
+    ),
+)
+def revoke_user_sessions(
+    userId: UserIdPath, sessions: Verifying, tenantId: TenantIdQuery = None
+) -> Response[str]:
+    revoked = sessions.revoke_all(userId, tenantId)
     metrics.add_metric(name="SessionRevoked", unit="Count", value=len(revoked))
-    return {"revokedSessionHandles": revoked}
+    return respond(RevokedSessionHandlesResponse(revokedSessionHandles=revoked))
 
 
 lambda_handler = lambda_entry(app)

@@ -1,22 +1,45 @@
 """PATCH /sessions/{sessionHandle}/payload: offline merge; tokens show it from the next refresh."""
 
-from typing import Any
+from typing import Annotated
 
-from authstate.http import create_app, json_body, lambda_entry, metrics, session_handle_parameter
-from authstate.models import DocumentUpdateRequest
-from authstate.sessions import Sessions
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.depends import Depends
 
-app = create_app()
-sessions = Sessions.from_settings()
+from authstate import services
+from authstate.edge import responses as r
+from authstate.edge.app import AuthstateResolver, lambda_entry, metrics, respond
+from authstate.edge.models import AccessTokenPayloadResponse, DocumentUpdateRequest, SessionHandlePath
+from authstate.sessions.service import Sessions
+
+app = AuthstateResolver()
 
 
-@app.patch("/sessions/<sessionHandle>/payload")
-def merge_payload_offline(sessionHandle: str) -> dict[str, Any]:
-    handle = session_handle_parameter(app)
-    request = json_body(app, DocumentUpdateRequest)
-    payload = sessions.merge_payload_offline(handle, request.update)
+@app.patch(
+    "/sessions/<sessionHandle>/payload",
+    summary="Merge into the access-token payload offline",
+    description="By handle, without a token; tokens carry the change from the next refresh on.",
+    tags=["Sessions"],
+    responses=r.documented(
+        200,
+        AccessTokenPayloadResponse,
+        "The stored payload",
+        r.API_KEY,
+        r.STORAGE,
+        r.HANDLE_PATH,
+        r.BODY,
+        r.DOCUMENT_WRITE,
+        r.CLAIMS,
+        r.OFFLINE,
+    ),
+)
+def merge_payload_offline(
+    sessionHandle: SessionHandlePath,
+    request: DocumentUpdateRequest,
+    sessions: Annotated[Sessions, Depends(services.verifying_sessions)],
+) -> Response[str]:
+    payload = sessions.merge_payload_offline(sessionHandle, request.update)
     metrics.add_metric(name="PayloadMergedOffline", unit="Count", value=1)
-    return {"accessTokenPayload": payload}
+    return respond(AccessTokenPayloadResponse(accessTokenPayload=payload))
 
 
 lambda_handler = lambda_entry(app)

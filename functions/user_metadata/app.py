@@ -1,25 +1,45 @@
 """GET and DELETE /users/{userId}/metadata: read or clear a user's metadata."""
 
-from typing import Any
+from typing import Annotated
 
-from authstate.http import create_app, lambda_entry, metrics, user_id_parameter
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.depends import Depends
+
+from authstate import services
+from authstate.edge import responses as r
+from authstate.edge.app import AuthstateResolver, lambda_entry, metrics, respond
+from authstate.edge.models import MetadataResponse, UserIdPath
 from authstate.metadata import UserMetadata
 
-app = create_app()
-user_metadata = UserMetadata.from_settings()
+app = AuthstateResolver()
+Metadata = Annotated[UserMetadata, Depends(services.user_metadata)]
 
 
-@app.get("/users/<userId>/metadata")
-def get_metadata(userId: str) -> dict[str, Any]:
+@app.get(
+    "/users/<userId>/metadata",
+    summary="Read a user's metadata",
+    tags=["User metadata"],
+    responses=r.documented(
+        200, MetadataResponse, "The metadata ({} for an unknown user)", r.API_KEY, r.STORAGE, r.USER_ID_PATH
+    ),
+)
+def get_metadata(userId: UserIdPath, metadata: Metadata) -> Response[str]:
     metrics.add_metric(name="MetadataRead", unit="Count", value=1)
-    return {"metadata": user_metadata.get(user_id_parameter(app))}
+    return respond(MetadataResponse(metadata=metadata.get(userId)))
 
 
-@app.delete("/users/<userId>/metadata")
-def clear_metadata(userId: str) -> dict[str, Any]:
-    user_metadata.clear(user_id_parameter(app))
+@app.delete(
+    "/users/<userId>/metadata",
+    summary="Clear a user's metadata",
+    tags=["User metadata"],
+    responses=r.documented(
+        200, MetadataResponse, 'Always {"metadata": {}}', r.API_KEY, r.STORAGE, r.USER_ID_PATH
+    ),
+)
+def clear_metadata(userId: UserIdPath, metadata: Metadata) -> Response[str]:
+    metadata.clear(userId)
     metrics.add_metric(name="MetadataCleared", unit="Count", value=1)
-    return {"metadata": {}}
+    return respond(MetadataResponse(metadata={}))
 
 
 lambda_handler = lambda_entry(app)

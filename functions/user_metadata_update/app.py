@@ -1,22 +1,59 @@
 """PATCH /users/{userId}/metadata: root-level merge of ``metadataUpdate`` into the user's metadata."""
 
-from typing import Any
+from typing import Annotated
 
-from authstate.http import create_app, json_body, lambda_entry, metrics, user_id_parameter
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Header
+
+from authstate import services
+from authstate.edge import responses as r
+from authstate.edge.app import AuthstateResolver, lambda_entry, metrics, respond
+from authstate.edge.models import MetadataResponse, MetadataUpdateRequest, UserIdPath
 from authstate.metadata import UserMetadata
-from authstate.models import MetadataUpdateRequest
 
-app = create_app()
-user_metadata = UserMetadata.from_settings()
+app = AuthstateResolver()
+MINIMAL = "return=minimal"
 
 
-@app.patch("/users/<userId>/metadata")
-def update_metadata(userId: str) -> dict[str, Any]:
-    user_id = user_id_parameter(app)
-    request = json_body(app, MetadataUpdateRequest)
-    merged = user_metadata.update(user_id, request.metadataUpdate)
+@app.patch(
+    "/users/<userId>/metadata",
+    summary="Merge into a user's metadata",
+    description=(
+        "Each root key of metadataUpdate replaces the stored one; null removes it; nested values are "
+        "replaced whole. One DynamoDB UpdateItem, so concurrent merges of different keys never lose each "
+        "other. With `Prefer: return=minimal` the answer is 204 without the document (cheaper when large)."
+    ),
+    tags=["User metadata"],
+    responses={
+        **r.documented(
+            200,
+            MetadataResponse,
+            "The merged metadata",
+            r.API_KEY,
+            r.STORAGE,
+            r.USER_ID_PATH,
+            r.BODY,
+            r.DOCUMENT_WRITE,
+            r.METADATA_WRITE,
+        ),
+        204: {"description": "Merged (with `Prefer: return=minimal`); no body"},
+    },
+)
+def update_metadata(
+    userId: UserIdPath,
+    request: MetadataUpdateRequest,
+    metadata: Annotated[UserMetadata, Depends(services.user_metadata)],
+    prefer: Annotated[
+        str | None, Header(description="`return=minimal`: answer 204 without the document")
+    ] = None,
+) -> Response[str]:
+    minimal = prefer is not None and MINIMAL in prefer.replace(" ", "").lower().split(",")
+    merged = metadata.update(userId, request.metadataUpdate, return_document=not minimal)
     metrics.add_metric(name="MetadataUpdated", unit="Count", value=1)
-    return {"metadata": merged}
+    if merged is None:
+        return Response(status_code=204, headers={"Preference-Applied": MINIMAL})
+    return respond(MetadataResponse(metadata=merged))
 
 
 lambda_handler = lambda_entry(app)

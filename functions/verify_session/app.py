@@ -1,34 +1,52 @@
 """POST /sessions/verify: verify an access token (optionally against the database)."""
 
-from typing import Any
+from typing import Annotated
 
-from authstate.http import create_app, json_body, lambda_entry, metrics
-from authstate.models import VerifySessionRequest
-from authstate.sessions import Sessions
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.depends import Depends
 
-app = create_app()
-sessions = Sessions.from_settings()
+from authstate import services
+from authstate.edge import responses as r
+from authstate.edge.app import AuthstateResolver, lambda_entry, metrics, respond
+from authstate.edge.models import VerifySessionRequest, VerifySessionResponse
+from authstate.edge.shapes import verify_response
+from authstate.sessions.service import Sessions
+
+app = AuthstateResolver()
 
 
-@app.post("/sessions/verify")
-def verify_session() -> dict[str, Any]:
-    request = json_body(app, VerifySessionRequest)
-    session_data = None
+@app.post(
+    "/sessions/verify",
+    summary="Verify an access token",
+    description=(
+        "Signature, key and times only (no database read), unless checkDatabase: then a revoked or expired "
+        "session is refused too. includeSessionData implies checkDatabase and adds the session data."
+    ),
+    tags=["Sessions"],
+    responses=r.documented(
+        200,
+        VerifySessionResponse,
+        "The token's session and claims",
+        r.API_KEY,
+        r.STORAGE,
+        r.BODY,
+        r.ACCESS_TOKEN,
+        r.ONLINE,
+    ),
+)
+def verify_session(
+    request: VerifySessionRequest, sessions: Annotated[Sessions, Depends(services.verifying_sessions)]
+) -> Response[str]:
     if request.includeSessionData:
-        access, session_data = sessions.verify_with_data(request.accessToken, request.antiCsrfToken)
+        access, data = sessions.verify_with_data(request.accessToken, request.antiCsrfToken)
+        body = verify_response(access, data)
     else:
         access = sessions.verify(
             request.accessToken, check_database=request.checkDatabase, anti_csrf_token=request.antiCsrfToken
         )
-    body: dict[str, Any] = {
-        "session": access.session_summary(),
-        "accessTokenPayload": access.payload,
-        "expiry": int(access.claims["exp"]) * 1000,
-    }
-    if session_data is not None:
-        body["sessionData"] = session_data
+        body = verify_response(access)
     metrics.add_metric(name="SessionVerified", unit="Count", value=1)
-    return body
+    return respond(body)
 
 
 lambda_handler = lambda_entry(app)

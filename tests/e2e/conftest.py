@@ -36,7 +36,15 @@ def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def server_url(dynamodb_endpoint: str, server_log: Path) -> Iterator[str]:
     # The most talkative log level, so that the log-hygiene test sees everything that could leak.
-    with local_server(dynamodb_endpoint, API_KEY, server_log, extra_args=["--log-level", "DEBUG"]) as url:
+    # No reuse window: a refresh token reused after rotation is theft at once (the window has its own
+    # server in test_refresh_reuse_window.py).
+    with local_server(
+        dynamodb_endpoint,
+        API_KEY,
+        server_log,
+        extra_args=["--log-level", "DEBUG"],
+        environment={"REFRESH_REUSE_WINDOW_SECONDS": "0"},
+    ) as url:
         yield url
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from authstate.openapi import build_openapi
+from localrun.openapi import build_openapi
 from localrun.server import SWAGGER_UI
 from tests.e2e.conftest import Api
 

@@ -1,4 +1,4 @@
-"""The real DynamoDB client (``authstate.aws.dynamodb_client``) against a port nobody listens on
+"""The real DynamoDB client (``authstate.storage.client.dynamodb_client``) against a port nobody listens on
 and against a server that accepts connections but never answers: named 503s, within the budget."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from authstate import aws
 from authstate.errors import StorageUnavailable
-from authstate.store import Table
+from authstate.storage import client as aws
+from authstate.storage.table import Table
 from localrun.dynamodb import free_port
 
 

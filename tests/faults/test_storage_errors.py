@@ -18,9 +18,9 @@ from botocore.exceptions import (
 )
 from botocore.stub import Stubber
 
-from authstate import aws
-from authstate.errors import AuthstateError, PayloadTooLarge, StorageUnavailable
-from authstate.store import ConditionFailed, Table, dynamodb_errors
+from authstate.errors import AuthstateError, StorageUnavailable
+from authstate.storage import client as aws
+from authstate.storage.table import ConditionFailed, Table, dynamodb_errors
 from localrun.template import Template
 
 KEY = {"userId": {"S": "user-1"}}
@@ -101,7 +101,7 @@ def test_item_size_validation_is_413(stubbed: tuple[Table, Stubber], operation: 
     table, stubber = stubbed
     fail(stubber, operation, "ValidationException", message)
     call = (lambda: table.put(KEY)) if operation == "put_item" else (lambda: table.update(KEY, {}))
-    with pytest.raises(PayloadTooLarge) as raised:
+    with pytest.raises(AuthstateError) as raised:
         call()
     assert (raised.value.status, raised.value.code) == (413, "ITEM_TOO_LARGE")
 

@@ -1,6 +1,5 @@
 """Cases found while fuzzing and probing the contract, kept as plain end-to-end tests (not marked
-``fuzz``: they run with the rest of the suite). An ``xfail(strict=True)`` one is a reported bug
-outside the contract's files: it starts failing (XPASS) the day it is fixed, then drop the mark."""
+``fuzz``: they run with the rest of the suite)."""
 
 from __future__ import annotations
 
@@ -47,23 +46,24 @@ def test_an_over_cap_offline_merge_of_many_keys_is_undone(api: Api, unique_id: s
     assert stored == original, f"an over-cap payload of {_compact_size(stored)} bytes stayed stored"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="http.py/Powertools: a path parameter with a character outside Powertools' route regex "
-    '(e.g. a raw ", ` or \\) is routed by the gateway but not by the function: 404 ROUTE_NOT_FOUND, '
-    "a status the operation does not have",
-)
 @pytest.mark.parametrize("raw_user_id", ['a"b', "a`b", "a\\b"])
-def test_a_raw_special_character_in_a_path_parameter_is_not_route_not_found(
+def test_a_raw_special_character_in_a_path_parameter_reaches_the_handler(
     server_url: str, raw_user_id: str
 ) -> None:
+    """Issue 11.11 (was a strict xfail): characters outside Powertools' route regex are percent-encoded
+    before routing, so the user id arrives as sent."""
     # Sent as is (requests would percent-encode it, and the encoded form works).
     parts = urlsplit(server_url)
     connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
     try:
-        connection.request("GET", f"/users/{raw_user_id}/metadata", headers={"api-key": API_KEY})
+        connection.request(
+            "PATCH",
+            f"/users/{raw_user_id}/metadata",
+            body=json.dumps({"metadataUpdate": {"id": raw_user_id}}),
+            headers={"api-key": API_KEY, "content-type": "application/json"},
+        )
         response = connection.getresponse()
         body = json.loads(response.read())
     finally:
         connection.close()
-    assert response.status in (200, 400), body
+    assert (response.status, body) == (200, {"metadata": {"id": raw_user_id}})

@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from authstate.openapi import build_openapi
+from localrun.openapi import build_openapi
 from tests.fuzz.conftest import API_KEY
 
 pytestmark = pytest.mark.fuzz

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from authstate.errors import Unauthorized
-from authstate.keys import PUBLISH_AHEAD_SECONDS, KeyRing, SigningKey
-from authstate.store import Table
-from authstate.tokens import mint_access_token, verify_access_token
+from authstate.errors import AuthstateError
+from authstate.sessions.access_tokens import mint_access_token, verify_access_token
+from authstate.sessions.keys import PUBLISH_AHEAD_SECONDS, KeyRing, SigningKey
+from authstate.storage.table import Table
 from localrun.dynamodb import client
 from tests.conftest import CallCounter
 
@@ -99,7 +99,7 @@ def test_first_use_creates_exactly_one_key(
             "expiresAt": {"N": str(1_800_003_600 + TTL + 300)},
         }
     ]
-    assert key.private_pem.startswith("-----BEGIN PRIVATE KEY-----\n")
+    assert (key.private_pem or "").startswith("-----BEGIN PRIVATE KEY-----\n")
     assert (key.slot, key.not_before, key.sign_until) == (SLOT, SLOT_START, SLOT_START + ROTATION)
 
     # A cold start in the same slot reads that key and creates none.
@@ -171,7 +171,7 @@ def test_rotation_overlap_then_retirement(
 
     retired = float(old.expires_at)
     for keyring in (ring, new_ring(client(dynamodb_endpoint), table_name, partition)):
-        with pytest.raises(Unauthorized) as raised:
+        with pytest.raises(AuthstateError) as raised:
             verify_access_token(token, keyring, retired)
         assert raised.value.code == "TOKEN_KEY_UNKNOWN"
         assert keyring.jwks(retired) == {"keys": [jwk(new)]}
@@ -258,3 +258,44 @@ def test_next_key_is_published_before_its_slot(ring: KeyRing, stored_items: Any)
     assert listed[1] == current.kid
     assert ring.signing_key(near_end).kid == current.kid  # still signs with the current key
     assert ring.signing_key(SLOT_START + ROTATION + 1.0).kid == listed[0]  # the published one signs next
+
+
+def test_a_verify_only_keyring_never_reads_a_private_key(
+    dynamodb: DynamoDBClient, table_name: str, partition: str, stored_items: Any
+) -> None:
+    """What IAM lets the verify-only functions do (template.yaml, ``dynamodb:Attributes``): query the
+    public attributes alone. Such a keyring still verifies, serves the JWKS and creates keys."""
+    queries: list[dict[str, Any]] = []
+    dynamodb.meta.events.register(
+        "provide-client-params.dynamodb.Query", lambda params, **_: queries.append(params)
+    )
+    verifier = KeyRing(
+        Table(table_name, lambda: dynamodb),
+        rotation_seconds=ROTATION,
+        access_token_ttl_seconds=TTL,
+        partition=partition,
+        can_sign=False,
+    )
+    published = verifier.jwks(T0)["keys"]  # creates this slot's key (write only)
+    signer = new_ring(dynamodb, table_name, partition)
+    token = mint_access_token(claims(T0), signer.signing_key(T0))
+    fresh_verifier = KeyRing(
+        Table(table_name, lambda: dynamodb),
+        rotation_seconds=ROTATION,
+        access_token_ttl_seconds=TTL,
+        partition=partition,
+        can_sign=False,
+    )
+    assert verify_access_token(token, fresh_verifier, T0)["sub"] == "user-1"
+    assert [key["kid"] for key in published] == [signer.signing_key(T0).kid]
+    assert "privateKey" in stored_items()[0]
+    verify_only = [query for query in queries if "ProjectionExpression" in query]
+    assert len(verify_only) == 2  # the first jwks(), then the fresh verifier's load
+    for query in verify_only:
+        projected = {
+            query["ExpressionAttributeNames"][name] for name in query["ProjectionExpression"].split(",")
+        }
+        assert "privateKey" not in projected
+        assert query["Select"] == "SPECIFIC_ATTRIBUTES"
+    with pytest.raises(TypeError):
+        fresh_verifier.signing_key(T0)

@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from authstate.documents.jsondoc import to_plain
 from authstate.errors import AuthstateError
 from authstate.limits import MERGE_KEYS_PER_UPDATE
 from authstate.metadata import UserMetadata
-from authstate.store import Table
+from authstate.storage.table import Table
 from localrun.dynamodb import client
 from tests.conftest import CallCounter
 
@@ -30,12 +31,12 @@ def metadata(dynamodb: DynamoDBClient, table_names: dict[str, str]) -> UserMetad
 
 
 def test_unknown_user_reads_as_empty(metadata: UserMetadata, unique_id: str) -> None:
-    assert metadata.get(unique_id) == {}
+    assert to_plain(metadata.get(unique_id)) == {}
 
 
 def test_first_update_drops_null_keys(metadata: UserMetadata, unique_id: str) -> None:
-    assert metadata.update(unique_id, {"test": "123", "testNull": None}) == {"test": "123"}
-    assert metadata.get(unique_id) == {"test": "123"}
+    assert to_plain(metadata.update(unique_id, {"test": "123", "testNull": None})) == {"test": "123"}
+    assert to_plain(metadata.get(unique_id)) == {"test": "123"}
 
 
 def test_nested_values_replaced_whole_and_null_keys_removed(metadata: UserMetadata, unique_id: str) -> None:
@@ -44,8 +45,8 @@ def test_nested_values_replaced_whole_and_null_keys_removed(metadata: UserMetada
         unique_id, {"testUpdate": {"subsubupdate": "subnew!"}, "testNew": "new!", "cleared": None}
     )
     expected = {"testUpdate": {"subsubupdate": "subnew!"}, "unmodified": "123", "testNew": "new!"}
-    assert merged == expected
-    assert metadata.get(unique_id) == expected
+    assert to_plain(merged) == expected
+    assert to_plain(metadata.get(unique_id)) == expected
 
 
 def test_docs_example(metadata: UserMetadata, unique_id: str) -> None:
@@ -54,7 +55,7 @@ def test_docs_example(metadata: UserMetadata, unique_id: str) -> None:
         {"preferences": {"theme": "dark"}, "notifications": {"email": True}, "todos": ["use-text-notifs"]},
     )
     merged = metadata.update(unique_id, {"notifications": {"sms": True}, "todos": None})
-    assert merged == {"preferences": {"theme": "dark"}, "notifications": {"sms": True}}
+    assert to_plain(merged) == {"preferences": {"theme": "dark"}, "notifications": {"sms": True}}
 
 
 def test_json_types_unicode_and_nested_nulls_round_trip(metadata: UserMetadata, unique_id: str) -> None:
@@ -72,7 +73,7 @@ def test_json_types_unicode_and_nested_nulls_round_trip(metadata: UserMetadata, 
         "emptyKeyInside": {"": "allowed below the root"},
     }
     metadata.update(unique_id, document)
-    stored = metadata.get(unique_id)
+    stored = to_plain(metadata.get(unique_id))
     assert stored == document
     assert [type(stored[k]) for k in ("int", "float", "huge", "true")] == [int, float, int, bool]
 
@@ -80,8 +81,8 @@ def test_json_types_unicode_and_nested_nulls_round_trip(metadata: UserMetadata, 
 def test_clear_then_read_is_empty(metadata: UserMetadata, unique_id: str) -> None:
     metadata.update(unique_id, {"a": 1})
     metadata.clear(unique_id)
-    assert metadata.get(unique_id) == {}
-    assert metadata.update(unique_id, {"b": 2}) == {"b": 2}
+    assert to_plain(metadata.get(unique_id)) == {}
+    assert to_plain(metadata.update(unique_id, {"b": 2})) == {"b": 2}
 
 
 def test_steady_state_update_is_one_update_item(
@@ -120,7 +121,7 @@ def test_concurrent_updates_of_distinct_keys_lose_nothing(
     for thread in workers:
         thread.join()
     assert errors == []
-    stored = own_connection(dynamodb_endpoint, table_names["UserMetadataTable"]).get(unique_id)
+    stored = to_plain(own_connection(dynamodb_endpoint, table_names["UserMetadataTable"]).get(unique_id))
     assert len(stored) == threads * updates
     assert stored == {f"t{n}-{i}": i for n in range(threads) for i in range(updates)}
 
@@ -135,8 +136,8 @@ def test_update_too_big_for_one_expression_is_applied_in_parts(
     merged = metadata.update(unique_id, update)
     assert call_counter.calls == ["UpdateItem", "UpdateItem", "UpdateItem"]
     expected = {"keep": "me", **{f"key-{i}": {"n": i} for i in range(MERGE_KEYS_PER_UPDATE * 2 + 50)}}
-    assert merged == expected
-    assert metadata.get(unique_id) == expected
+    assert to_plain(merged) == expected
+    assert to_plain(metadata.get(unique_id)) == expected
 
 
 def test_big_merge_completes_while_small_updates_land_between_its_parts(
@@ -162,15 +163,15 @@ def test_big_merge_completes_while_small_updates_land_between_its_parts(
     merged = big.update(unique_id, {f"big-{i}": i for i in range(size)})
     assert parts == 3
     expected = {"seed": True, **{f"small-{n}": n for n in range(3)}, **{f"big-{i}": i for i in range(size)}}
-    assert merged == expected  # the last part wrote big-599 after every small update
-    assert small.get(unique_id) == expected
+    assert to_plain(merged) == expected  # the last part wrote big-599 after every small update
+    assert to_plain(small.get(unique_id)) == expected
 
 
 def test_a_first_write_too_big_for_one_expression_is_one_put(
     metadata: UserMetadata, unique_id: str, call_counter: CallCounter
 ) -> None:
     update = {f"key-{i}": i for i in range(MERGE_KEYS_PER_UPDATE + 1)}
-    assert metadata.update(unique_id, update) == update
+    assert to_plain(metadata.update(unique_id, update)) == update
     assert call_counter.calls == ["UpdateItem", "PutItem"]
 
 
@@ -181,7 +182,7 @@ def test_item_over_400kb_is_413_and_leaves_the_document_unchanged(
     with pytest.raises(AuthstateError) as caught:
         metadata.update(unique_id, {"b": "y" * 150_000})
     assert (caught.value.status, caught.value.code) == (413, "ITEM_TOO_LARGE")
-    assert metadata.get(unique_id) == {"a": "x" * 300_000}
+    assert to_plain(metadata.get(unique_id)) == {"a": "x" * 300_000}
 
 
 @pytest.mark.parametrize("key", ["", "k" * 1025])
@@ -192,3 +193,31 @@ def test_bad_keys_are_rejected_before_any_write(
         metadata.update(unique_id, {"fine": 1, key: 2})
     assert caught.value.code == "INVALID_KEY"
     assert call_counter.calls == []
+
+
+def test_a_merge_that_does_not_want_the_document_asks_dynamodb_for_nothing(
+    metadata: UserMetadata, unique_id: str, dynamodb: DynamoDBClient
+) -> None:
+    metadata.update(unique_id, {"big": "x" * 100_000})
+    asked: list[str] = []
+    dynamodb.meta.events.register(
+        "provide-client-params.dynamodb.UpdateItem", lambda params, **_: asked.append(params["ReturnValues"])
+    )
+    assert metadata.update(unique_id, {"small": 1}, return_document=False) is None
+    assert asked == ["NONE"]
+    assert to_plain(metadata.get(unique_id)) == {"big": "x" * 100_000, "small": 1}
+
+
+def test_a_big_merge_refused_in_a_later_part_takes_its_earlier_parts_back(
+    metadata: UserMetadata, unique_id: str, call_counter: CallCounter
+) -> None:
+    """The first part fits; the second would grow the item past 400 KB: the merge leaves no trace."""
+    metadata.update(unique_id, {"keep": 1, "k0": "old", "pad": "p" * 200_000})
+    update: dict[str, Any] = {f"k{i}": "new" for i in range(MERGE_KEYS_PER_UPDATE)}
+    update["huge"] = "h" * 250_000
+    call_counter.reset()
+    with pytest.raises(AuthstateError) as caught:
+        metadata.update(unique_id, update)
+    assert (caught.value.status, caught.value.code) == (413, "ITEM_TOO_LARGE")
+    assert call_counter.calls == ["UpdateItem", "UpdateItem", "UpdateItem", "UpdateItem"]  # 2 parts, 2 undos
+    assert to_plain(metadata.get(unique_id)) == {"keep": 1, "k0": "old", "pad": "p" * 200_000}

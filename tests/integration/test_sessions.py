@@ -2,45 +2,52 @@
 
 from __future__ import annotations
 
-import json
 import secrets
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import jwt
 import pytest
 
+from authstate.config import Settings
+from authstate.documents.jsondoc import size, to_plain
 from authstate.errors import AuthstateError
-from authstate.keys import KeyRing
-from authstate.refresh_tokens import RefreshTokenCodec, load_mac_key
-from authstate.sessions import Sessions
-from authstate.settings import Settings
-from authstate.store import Table
+from authstate.limits import MAX_SESSION_DATA_BYTES
+from authstate.sessions.keys import KeyRing
+from authstate.sessions.refresh_tokens import RefreshTokenCodec, load_mac_key
+from authstate.sessions.service import Sessions
+from authstate.sessions.store import SessionStore
+from authstate.storage.table import Table
 from localrun.dynamodb import client
 from tests.conftest import CallCounter
+from tests.settings import settings_with
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-SETTINGS = Settings(
-    user_metadata_table="unused",
-    sessions_table="unused",
-    signing_keys_table="unused",
-    access_token_ttl_seconds=3600,
-    refresh_token_ttl_seconds=86400,
-    signing_key_rotation_seconds=7 * 86400,
-    max_custom_claims_bytes=4096,
-    issuer=None,
+WINDOW = 10
+SETTINGS = settings_with(
+    ACCESS_TOKEN_TTL_SECONDS="3600",
+    REFRESH_TOKEN_TTL_SECONDS="86400",
+    REFRESH_REUSE_WINDOW_SECONDS=str(WINDOW),
 )
+plain = to_plain
 
 
 @dataclass
 class Clock:
     now: float = 1_800_000_000.0
+    #: What to do instead of sleeping (the service sleeps only while a refused merge is undone).
+    on_sleep: list[Any] = field(default_factory=list)
 
     def __call__(self) -> float:
         return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        if self.on_sleep:
+            self.on_sleep.pop(0)()
 
 
 @dataclass
@@ -66,9 +73,8 @@ def harness(
             partition=f"keys-{unique_id}",
         )
         codec = RefreshTokenCodec(mac_key)
-        return Sessions(
-            Table(table_names["SessionsTable"], lambda: connection), keyring, lambda: codec, config, clock
-        )
+        store = SessionStore(Table(table_names["SessionsTable"], lambda: connection))
+        return Sessions(store, keyring, lambda: codec, config, clock, clock.sleep)
 
     sessions = make()
     sessions.create("warm-up", "public", {}, {})  # load/create the signing key outside any count
@@ -94,6 +100,18 @@ def test_online_merge_is_one_update(harness: Harness, call_counter: CallCounter,
     call_counter.reset()
     harness.sessions.merge_payload_online(issued.access_token.token, {"b": 2})
     assert call_counter.calls == ["UpdateItem"]
+
+
+def test_online_merge_records_a_new_generations_first_use_once(
+    harness: Harness, call_counter: CallCounter, unique_id: str
+) -> None:
+    refreshed = harness.sessions.refresh(
+        harness.sessions.create(unique_id, "public", {}, {}).refresh_token.token
+    )
+    call_counter.reset()
+    harness.sessions.merge_payload_online(refreshed.access_token.token, {"b": 2})
+    harness.sessions.merge_payload_online(refreshed.access_token.token, {"c": 3})
+    assert call_counter.calls == ["UpdateItem", "UpdateItem", "UpdateItem"]  # merge, record; merge
 
 
 def test_offline_merge_is_one_update(harness: Harness, call_counter: CallCounter, unique_id: str) -> None:
@@ -134,18 +152,27 @@ def test_verify_without_database_makes_no_call(
 # -- claims and merges ---------------------------------------------------------------------------
 
 
-def test_custom_claims_sit_at_the_root_beside_protected_ones(harness: Harness, unique_id: str) -> None:
+def test_custom_claims_sit_at_the_root_beside_the_v5_protected_ones(harness: Harness, unique_id: str) -> None:
     issued = harness.sessions.create(
         unique_id, "tenant-1", {"role": "admin", "n": None}, {"secret": "db only"}
     )
-    claims = jwt.decode(issued.access_token.token, options={"verify_signature": False})
-    assert set(claims) == {
-        "role", "sub", "iat", "exp", "sessionHandle", "tId", "refreshTokenHash1", "parentRefreshTokenHash1",
-        "antiCsrfToken",
-    }  # fmt: skip
-    assert (claims["role"], claims["sub"], claims["tId"]) == ("admin", unique_id, "tenant-1")
-    assert claims["exp"] - claims["iat"] == SETTINGS.access_token_ttl_seconds
-    assert "secret" not in issued.access_token.token
+    token = issued.access_token.token
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert claims == {
+        "role": "admin",
+        "sub": unique_id,
+        "rsub": unique_id,
+        "tId": "tenant-1",
+        "sessionHandle": issued.session.handle,
+        "iat": int(harness.clock.now),
+        "exp": int(harness.clock.now) + SETTINGS.access_token_ttl_seconds,
+        "refreshTokenHash1": issued.refresh_token.hash,
+        "parentRefreshTokenHash1": None,
+        "antiCsrfToken": None,
+    }
+    header = jwt.get_unverified_header(token)
+    assert (header["version"], header["kid"][:2]) == ("5", "d-")
+    assert "secret" not in token
 
 
 def test_online_merge_returns_new_token_with_same_exp(harness: Harness, unique_id: str) -> None:
@@ -154,23 +181,27 @@ def test_online_merge_returns_new_token_with_same_exp(harness: Harness, unique_i
     merged = harness.sessions.merge_payload_online(
         issued.access_token.token, {"drop": None, "new": {"x": None}}
     )
-    assert merged.payload == {"keep": 1, "new": {"x": None}}
+    assert plain(merged.payload) == {"keep": 1, "new": {"x": None}}
     assert merged.claims["exp"] == issued.access_token.claims["exp"]
     assert merged.claims["iat"] == issued.access_token.claims["iat"] + 100
     verified = harness.sessions.verify(merged.token, check_database=True)
-    assert verified.payload == {"keep": 1, "new": {"x": None}}
+    assert plain(verified.payload) == {"keep": 1, "new": {"x": None}}
 
 
 def test_offline_merge_shows_after_refresh_only(harness: Harness, unique_id: str) -> None:
     issued = harness.sessions.create(unique_id, "public", {"plan": "free"}, {})
-    assert harness.sessions.merge_payload_offline(issued.session.handle, {"plan": "pro"}) == {"plan": "pro"}
-    assert harness.sessions.verify(issued.access_token.token, check_database=True).payload == {"plan": "free"}
+    assert plain(harness.sessions.merge_payload_offline(issued.session.handle, {"plan": "pro"})) == {
+        "plan": "pro"
+    }
+    assert plain(harness.sessions.verify(issued.access_token.token, check_database=True).payload) == {
+        "plan": "free"
+    }
     refreshed = harness.sessions.refresh(issued.refresh_token.token)
-    assert refreshed.access_token.payload == {"plan": "pro"}
+    assert plain(refreshed.access_token.payload) == {"plan": "pro"}
 
 
 @pytest.mark.parametrize(
-    "claim", ["sub", "exp", "iat", "sessionHandle", "tId", "refreshTokenHash1", "iss", "jti"]
+    "claim", ["sub", "exp", "iat", "sessionHandle", "tId", "rsub", "refreshTokenHash1", "iss", "jti", "stt"]
 )
 def test_protected_claims_are_refused_everywhere(harness: Harness, unique_id: str, claim: str) -> None:
     assert error_of(harness.sessions.create, unique_id, "public", {claim: "x"}, {}) == (
@@ -183,7 +214,7 @@ def test_protected_claims_are_refused_everywhere(harness: Harness, unique_id: st
             400, "PROTECTED_CLAIM")  # fmt: skip
         assert error_of(harness.sessions.merge_payload_offline, issued.session.handle, {claim: value}) == (
             400, "PROTECTED_CLAIM")  # fmt: skip
-    assert harness.sessions.get(issued.session.handle)[0].payload == {"a": 1}
+    assert plain(harness.sessions.get(issued.session.handle)[0].payload) == {"a": 1}
 
 
 def test_payload_over_the_cap_is_413_before_anything_is_stored(harness: Harness, unique_id: str) -> None:
@@ -198,7 +229,7 @@ def test_payload_over_the_cap_is_413_before_anything_is_stored(harness: Harness,
         harness.sessions.merge_payload_online, issued.access_token.token, {"more": "z" * 2500}
     )
     assert status_code == (413, "ACCESS_TOKEN_PAYLOAD_TOO_LARGE")
-    assert harness.sessions.get(issued.session.handle)[0].payload == {"half": "y" * 2500}
+    assert plain(harness.sessions.get(issued.session.handle)[0].payload) == {"half": "y" * 2500}
 
 
 def test_offline_merge_over_the_cap_is_413_and_undone(
@@ -209,7 +240,57 @@ def test_offline_merge_over_the_cap_is_413_and_undone(
     status_code = error_of(harness.sessions.merge_payload_offline, handle, {"more": "z" * 2500, "keep": None})
     assert status_code == (413, "ACCESS_TOKEN_PAYLOAD_TOO_LARGE")
     assert call_counter.calls == ["UpdateItem", "UpdateItem"]  # the merge, then its undo
-    assert harness.sessions.get(handle)[0].payload == {"half": "y" * 2500, "keep": 1}
+    assert plain(harness.sessions.get(handle)[0].payload) == {"half": "y" * 2500, "keep": 1}
+
+
+def test_the_undo_of_a_null_heavy_merge_touches_only_what_it_wrote(
+    harness: Harness, call_counter: CallCounter, unique_id: str
+) -> None:
+    """Issue 11.5: thousands of nulls for keys that were never there cost no undo at all."""
+    handle = harness.sessions.create(unique_id, "public", {"pad": "x" * 3000, "gone": 1}, {}).session.handle
+    update: dict[str, Any] = {"big": "y" * 2000, "gone": None, **{f"n{i}": None for i in range(3000)}}
+    call_counter.reset()
+    assert error_of(harness.sessions.merge_payload_offline, handle, update) == (
+        413,
+        "ACCESS_TOKEN_PAYLOAD_TOO_LARGE",
+    )
+    merge_calls = -(-len(update) // 200)  # the merge itself, in parts of 200 keys
+    assert call_counter.calls == ["UpdateItem"] * (merge_calls + 1)  # one undo: "big" and "gone"
+    assert plain(harness.sessions.get(handle)[0].payload) == {"pad": "x" * 3000, "gone": 1}
+
+
+@pytest.mark.parametrize("online", [False, True])
+def test_a_session_deleted_during_an_undo_is_gone_not_a_server_error(
+    harness: Harness, dynamodb: DynamoDBClient, table_names: dict[str, str], unique_id: str, online: bool
+) -> None:
+    """Issue 11.5: the session disappears between the merge and its undo (deterministically: the
+    delete runs from the hook that sees the undo's UpdateItem go out)."""
+    issued = harness.sessions.create(unique_id, "public", {"pad": "x" * 3000}, {})
+    handle = issued.session.handle
+    harness.sessions.merge_payload_offline(handle, {"x": "x" * 900})  # the token does not know this one
+    updates: list[str] = []
+
+    def delete_before_the_undo(**_: Any) -> None:
+        updates.append("UpdateItem")
+        if len(updates) == 2:
+            dynamodb.delete_item(TableName=table_names["SessionsTable"], Key={"sessionHandle": {"S": handle}})
+
+    dynamodb.meta.events.register("before-call.dynamodb.UpdateItem", delete_before_the_undo)
+    try:
+        if online:
+            token = issued.access_token.token
+            result = error_of(harness.sessions.merge_payload_online, token, {"y": "y" * 900})
+        else:
+            result = error_of(harness.sessions.merge_payload_offline, handle, {"big": "y" * 2000})
+    finally:
+        dynamodb.meta.events.unregister("before-call.dynamodb.UpdateItem", delete_before_the_undo)
+    assert result == ((401, "SESSION_REVOKED") if online else (404, "SESSION_NOT_FOUND"))
+    assert (
+        dynamodb.get_item(TableName=table_names["SessionsTable"], Key={"sessionHandle": {"S": handle}}).get(
+            "Item"
+        )
+        is None
+    )
 
 
 def test_concurrent_merges_from_one_old_token_cannot_pass_the_cap(harness: Harness, unique_id: str) -> None:
@@ -224,9 +305,7 @@ def test_concurrent_merges_from_one_old_token_cannot_pass_the_cap(harness: Harne
         for i in range(10):
             try:
                 merged = own.merge_payload_online(token, {f"t{number}-{i}": value})
-                assert (
-                    len(json.dumps(merged.payload, separators=(",", ":"))) <= SETTINGS.max_custom_claims_bytes
-                )
+                assert size(merged.payload) <= SETTINGS.max_custom_claims_bytes
                 outcomes.append(200)
             except AuthstateError as error:
                 outcomes.append(error.status)
@@ -238,7 +317,7 @@ def test_concurrent_merges_from_one_old_token_cannot_pass_the_cap(harness: Harne
         thread.join()
     stored = harness.sessions.get(handle)[0].payload
     assert set(outcomes) == {200, 413}
-    assert len(json.dumps(stored, separators=(",", ":"))) <= SETTINGS.max_custom_claims_bytes
+    assert size(stored) <= SETTINGS.max_custom_claims_bytes
     assert len(stored) == outcomes.count(200)
 
 
@@ -256,21 +335,109 @@ def test_concurrent_online_merges_of_distinct_keys_lose_nothing(harness: Harness
         thread.start()
     for thread in workers:
         thread.join()
-    handle = harness.sessions.verify(token, check_database=False).claims["sessionHandle"]
-    assert harness.sessions.get(handle)[0].payload == {
+    handle = harness.sessions.verify(token, check_database=False).handle
+    assert plain(harness.sessions.get(handle)[0].payload) == {
         f"t{n}-{i}": i for n in range(threads) for i in range(merges)
+    }
+
+
+def test_refresh_waits_for_the_undo_of_a_refused_merge_and_never_mints_its_claims(
+    harness: Harness, dynamodb: DynamoDBClient, table_names: dict[str, str], unique_id: str
+) -> None:
+    """Issue 11.3, deterministically: the refresh reads a payload over the cap (a refused merge not yet
+    undone); it waits, and the undo lands while it sleeps; the token it mints holds no refused claim."""
+    issued = harness.sessions.create(unique_id, "public", {"pad": "x" * 3000}, {})
+    key = {"sessionHandle": {"S": issued.session.handle}}
+    refused = {"#p": "payload", "#k": "refused"}
+    dynamodb.update_item(  # the refused merge has landed, its undo has not
+        TableName=table_names["SessionsTable"], Key=key, UpdateExpression="SET #p.#k = :v",
+        ExpressionAttributeNames=refused, ExpressionAttributeValues={":v": {"S": '"' + "y" * 2000 + '"'}},
+    )  # fmt: skip
+    harness.clock.on_sleep.append(
+        lambda: dynamodb.update_item(
+            TableName=table_names["SessionsTable"],
+            Key=key,
+            UpdateExpression="REMOVE #p.#k",
+            ExpressionAttributeNames=refused,
+        )
+    )
+    refreshed = harness.sessions.refresh(issued.refresh_token.token)
+    assert plain(refreshed.access_token.payload) == {"pad": "x" * 3000}
+    assert "refused" not in jwt.decode(refreshed.access_token.token, options={"verify_signature": False})
+    assert harness.clock.on_sleep == []  # it did wait
+
+
+def test_refresh_of_a_payload_stuck_over_the_cap_is_413_and_can_be_retried(
+    harness: Harness, dynamodb: DynamoDBClient, table_names: dict[str, str], unique_id: str
+) -> None:
+    """A payload that stays over the cap (the cap was lowered, or an undo never ran) mints nothing;
+    shrinking it offline, then refreshing with the same token, works."""
+    issued = harness.sessions.create(unique_id, "public", {"pad": "x" * 3000}, {})
+    dynamodb.update_item(
+        TableName=table_names["SessionsTable"], Key={"sessionHandle": {"S": issued.session.handle}},
+        UpdateExpression="SET #p.#k = :v", ExpressionAttributeNames={"#p": "payload", "#k": "stuck"},
+        ExpressionAttributeValues={":v": {"S": '"' + "y" * 2000 + '"'}},
+    )  # fmt: skip
+    assert error_of(harness.sessions.refresh, issued.refresh_token.token) == (
+        413,
+        "ACCESS_TOKEN_PAYLOAD_TOO_LARGE",
+    )
+    assert plain(harness.sessions.merge_payload_offline(issued.session.handle, {"stuck": None})) == {
+        "pad": "x" * 3000
+    }
+    assert plain(harness.sessions.refresh(issued.refresh_token.token).access_token.payload) == {
+        "pad": "x" * 3000
     }
 
 
 # -- session data --------------------------------------------------------------------------------
 
 
-def test_session_data_overwrite_and_merge(harness: Harness, unique_id: str) -> None:
+def test_session_data_overwrite_keeps_what_was_sent_and_merge_removes_nulls(
+    harness: Harness, unique_id: str
+) -> None:
     handle = harness.sessions.create(unique_id, "public", {}, {"a": 1, "b": {"c": 2}}).session.handle
-    assert harness.sessions.get_data(handle) == {"a": 1, "b": {"c": 2}}
-    assert harness.sessions.put_data(handle, {"only": True, "gone": None}) == {"only": True}
-    assert harness.sessions.merge_data(handle, {"only": None, "x": [None]}) == {"x": [None]}
-    assert harness.sessions.get_data(handle) == {"x": [None]}
+    assert plain(harness.sessions.get_data(handle)) == {"a": 1, "b": {"c": 2}}
+    assert plain(harness.sessions.put_data(handle, {"only": True, "kept": None})) == {
+        "kept": None,
+        "only": True,
+    }
+    assert plain(harness.sessions.get_data(handle)) == {"kept": None, "only": True}
+    assert plain(harness.sessions.merge_data(handle, {"only": None, "x": [None]})) == {
+        "kept": None,
+        "x": [None],
+    }
+    assert plain(harness.sessions.get_data(handle)) == {"kept": None, "x": [None]}
+
+
+def test_session_data_is_limited_so_the_session_itself_never_fails_on_size(
+    harness: Harness, unique_id: str
+) -> None:
+    """Issue 11.4: data at its limit still leaves room for the payload at its cap, rotation and the
+    theft-detection records; over the limit is 413 and nothing changes."""
+    filler = {"fill": "d" * (MAX_SESSION_DATA_BYTES - len('{"fill":""}'))}
+    assert size(filler) == MAX_SESSION_DATA_BYTES
+    issued = harness.sessions.create(unique_id, "public", {}, {})
+    handle = issued.session.handle
+    harness.sessions.put_data(handle, filler)
+    assert error_of(harness.sessions.put_data, handle, {**filler, "x": 1}) == (413, "SESSION_DATA_TOO_LARGE")
+    assert error_of(harness.sessions.merge_data, handle, {"x": 1}) == (413, "SESSION_DATA_TOO_LARGE")
+    assert error_of(harness.sessions.merge_data, handle, {"y": "z" * 100_000}) == (
+        413,
+        "SESSION_DATA_TOO_LARGE",
+    )
+    assert error_of(harness.sessions.create, unique_id, "public", {}, {**filler, "x": 1}) == (
+        413,
+        "SESSION_DATA_TOO_LARGE",
+    )
+    assert plain(harness.sessions.get_data(handle)) == plain(filler)
+    cap = "c" * (SETTINGS.max_custom_claims_bytes - len('{"cap":""}'))
+    merged = harness.sessions.merge_payload_online(issued.access_token.token, {"cap": cap})
+    refreshed = harness.sessions.refresh(issued.refresh_token.token)
+    harness.sessions.verify(refreshed.access_token.token, check_database=True)  # records the child's use
+    again = harness.sessions.refresh(refreshed.refresh_token.token)
+    assert plain(harness.sessions.verify_with_data(again.access_token.token)[1]) == plain(filler)
+    assert plain(merged.payload) == plain(again.access_token.payload) == {"cap": cap}
 
 
 def test_offline_update_of_every_session_of_a_user(harness: Harness, unique_id: str) -> None:
@@ -280,7 +447,7 @@ def test_offline_update_of_every_session_of_a_user(harness: Harness, unique_id: 
     assert set(harness.sessions.handles_of_user(unique_id)) == handles
     for handle in harness.sessions.handles_of_user(unique_id):
         harness.sessions.merge_data(handle, {"flag": "set"})
-    assert [harness.sessions.get_data(h) for h in handles] == [{"flag": "set"}] * 3
+    assert [plain(harness.sessions.get_data(h)) for h in handles] == [{"flag": "set"}] * 3
     assert len(harness.sessions.handles_of_user(unique_id, "t2")) == 1
 
 
@@ -303,7 +470,7 @@ def test_revoked_session_fails_database_checks_only(harness: Harness, unique_id:
     assert harness.sessions.revoke(issued.session.handle) is True
     assert harness.sessions.revoke(issued.session.handle) is False
     token = issued.access_token.token
-    assert harness.sessions.verify(token, check_database=False).claims["sub"] == unique_id
+    assert harness.sessions.verify(token, check_database=False).user_id == unique_id
     assert error_of(harness.sessions.verify, token, check_database=True) == (401, "SESSION_REVOKED")
     assert error_of(harness.sessions.merge_payload_online, token, {"a": 1}) == (401, "SESSION_REVOKED")
     assert error_of(harness.sessions.refresh, issued.refresh_token.token) == (401, "SESSION_REVOKED")
@@ -317,24 +484,31 @@ def test_revoke_all_of_a_user(harness: Harness, unique_id: str) -> None:
     assert harness.sessions.get(other)[0].handle == other
 
 
-# -- refresh rotation and theft detection --------------------------------------------------------
+# -- refresh rotation and theft detection (design note §4) ---------------------------------------
 
 
 def test_refresh_rotates_and_the_new_pair_works(harness: Harness, unique_id: str) -> None:
     issued = harness.sessions.create(unique_id, "public", {"a": 1}, {})
     first = harness.sessions.refresh(issued.refresh_token.token)
     second = harness.sessions.refresh(first.refresh_token.token)
-    assert second.access_token.claims["parentRefreshTokenHash1"] == first.refresh_token.hash
-    assert harness.sessions.verify(second.access_token.token, check_database=True).payload == {"a": 1}
+    assert second.access_token.parent_hash == first.refresh_token.hash
+    assert plain(harness.sessions.verify(second.access_token.token, check_database=True).payload) == {"a": 1}
 
 
-def test_old_refresh_token_after_child_used_is_theft(harness: Harness, unique_id: str) -> None:
+def theft_of(harness: Harness, token: str) -> dict[str, str]:
+    with pytest.raises(AuthstateError) as caught:
+        harness.sessions.refresh(token)
+    return caught.value.to_body()
+
+
+def test_old_refresh_token_after_child_used_is_theft_after_the_window(
+    harness: Harness, unique_id: str
+) -> None:
     issued = harness.sessions.create(unique_id, "public", {}, {})
     child = harness.sessions.refresh(issued.refresh_token.token)
     harness.sessions.refresh(child.refresh_token.token)  # the child is used: it becomes current
-    with pytest.raises(AuthstateError) as caught:
-        harness.sessions.refresh(issued.refresh_token.token)
-    assert caught.value.to_body() == {
+    harness.clock.now += WINDOW + 1
+    assert theft_of(harness, issued.refresh_token.token) == {
         "code": "TOKEN_THEFT_DETECTED",
         "message": "a refresh token was reused after rotation: the session has been revoked",
         "sessionHandle": issued.session.handle,
@@ -344,7 +518,7 @@ def test_old_refresh_token_after_child_used_is_theft(harness: Harness, unique_id
 
 
 @pytest.mark.parametrize("use", ["online merge", "verify with database"])
-def test_old_refresh_token_after_childs_access_token_used_is_theft(
+def test_old_refresh_token_after_childs_access_token_used_is_theft_after_the_window(
     harness: Harness, unique_id: str, use: str
 ) -> None:
     issued = harness.sessions.create(unique_id, "public", {}, {})
@@ -353,32 +527,65 @@ def test_old_refresh_token_after_childs_access_token_used_is_theft(
         harness.sessions.merge_payload_online(child.access_token.token, {"x": 1})
     else:
         harness.sessions.verify(child.access_token.token, check_database=True)
+    harness.clock.now += WINDOW + 1
     assert error_of(harness.sessions.refresh, issued.refresh_token.token) == (401, "TOKEN_THEFT_DETECTED")
 
 
 def test_refreshing_the_current_token_twice_is_not_theft(harness: Harness, unique_id: str) -> None:
-    """Two tabs refresh with the same still-current token: both get a valid pair."""
+    """A retry (a lost response) or two tabs: the current token may have several children."""
     issued = harness.sessions.create(unique_id, "public", {}, {})
     tab_a = harness.sessions.refresh(issued.refresh_token.token)
     tab_b = harness.sessions.refresh(issued.refresh_token.token)
     for tab in (tab_a, tab_b):
-        assert (
-            harness.sessions.verify(tab.access_token.token, check_database=False).claims["sub"] == unique_id
-        )
-    # The first child used wins (B here); A's refresh token is refused, and the session lives on.
-    winner = harness.sessions.refresh(tab_b.refresh_token.token)
-    assert error_of(harness.sessions.refresh, tab_a.refresh_token.token) == (401, "REFRESH_TOKEN_SUPERSEDED")
-    assert harness.sessions.refresh(winner.refresh_token.token).session.handle == issued.session.handle
+        assert harness.sessions.verify(tab.access_token.token, check_database=False).user_id == unique_id
 
 
-def test_first_child_used_through_its_access_token_wins(harness: Harness, unique_id: str) -> None:
+def test_a_sibling_used_within_the_window_joins_the_winning_branch(harness: Harness, unique_id: str) -> None:
+    """Issue 11.6, one client: two tabs refreshed R0 at once (R1a, R1b); A is used first; B, a moment
+    later, is handed a token of A's branch, and both tabs stay signed in."""
+    issued = harness.sessions.create(unique_id, "public", {}, {})
+    tab_a = harness.sessions.refresh(issued.refresh_token.token)
+    tab_b = harness.sessions.refresh(issued.refresh_token.token)
+    a2 = harness.sessions.refresh(tab_a.refresh_token.token)
+    harness.clock.now += WINDOW - 1
+    b2 = harness.sessions.refresh(tab_b.refresh_token.token)
+    assert b2.access_token.parent_hash == tab_a.refresh_token.hash == a2.access_token.parent_hash
+    harness.clock.now += 2
+    assert harness.sessions.verify(a2.access_token.token, check_database=True).user_id == unique_id
+    a3 = harness.sessions.refresh(a2.refresh_token.token)  # the branch goes on from either tab
+    assert harness.sessions.verify(a3.access_token.token, check_database=True).handle == issued.session.handle
+    harness.clock.now += WINDOW + 1
+    assert error_of(harness.sessions.refresh, b2.refresh_token.token) == (401, "TOKEN_THEFT_DETECTED")
+
+
+def test_a_sibling_after_the_window_is_theft_and_the_attacker_is_not_left_alone(
+    harness: Harness, unique_id: str
+) -> None:
+    """Issue 11.6, attacker and victim both hold R0; the attacker's sibling is used first; the victim's,
+    used after the window, revokes the session: the attacker's tokens die with it."""
+    issued = harness.sessions.create(unique_id, "public", {}, {})
+    attacker = harness.sessions.refresh(issued.refresh_token.token)
+    victim = harness.sessions.refresh(issued.refresh_token.token)
+    attacker2 = harness.sessions.refresh(attacker.refresh_token.token)
+    harness.clock.now += WINDOW + 1
+    assert error_of(harness.sessions.refresh, victim.refresh_token.token) == (401, "TOKEN_THEFT_DETECTED")
+    assert error_of(harness.sessions.refresh, attacker2.refresh_token.token) == (401, "SESSION_REVOKED")
+    assert error_of(harness.sessions.verify, attacker2.access_token.token, check_database=True) == (
+        401,
+        "SESSION_REVOKED",
+    )
+
+
+def test_first_child_used_through_its_access_token_wins_the_race(harness: Harness, unique_id: str) -> None:
     issued = harness.sessions.create(unique_id, "public", {}, {})
     tab_a = harness.sessions.refresh(issued.refresh_token.token)
     tab_b = harness.sessions.refresh(issued.refresh_token.token)
     harness.sessions.verify(tab_a.access_token.token, check_database=True)  # A used first
     harness.sessions.verify(tab_b.access_token.token, check_database=True)  # still a valid token
-    assert error_of(harness.sessions.refresh, tab_b.refresh_token.token) == (401, "REFRESH_TOKEN_SUPERSEDED")
-    assert harness.sessions.refresh(tab_a.refresh_token.token).session.handle == issued.session.handle
+    joined = harness.sessions.refresh(tab_b.refresh_token.token)  # within the window: A's branch
+    assert joined.access_token.parent_hash == tab_a.refresh_token.hash
+    harness.clock.now += WINDOW + 1
+    assert error_of(harness.sessions.refresh, tab_b.refresh_token.token) == (401, "TOKEN_THEFT_DETECTED")
 
 
 def test_parallel_refreshes_from_threads_are_not_theft(harness: Harness, unique_id: str) -> None:
@@ -408,6 +615,7 @@ def test_forged_refresh_token_is_invalid_and_revokes_nothing(harness: Harness, u
         f"{body}.AAAAAAAAAAAAAAAAAAAAAAAA",
         RefreshTokenCodec(secrets.token_bytes(32)).issue(issued.session.handle, "made-up-parent").token,
         "rt1.not.a.token",
+        "rt1.é.-.x.y",
         "",
     ]
     for forged in forgeries:
@@ -419,13 +627,13 @@ def test_verify_with_data_is_one_read(harness: Harness, call_counter: CallCounte
     issued = harness.sessions.create(unique_id, "public", {}, {"cart": [1]})
     call_counter.reset()
     access, data = harness.sessions.verify_with_data(issued.access_token.token)
-    assert (access.claims["sub"], data) == (unique_id, {"cart": [1]})
+    assert (access.user_id, plain(data)) == (unique_id, {"cart": [1]})
     assert call_counter.calls == ["GetItem"]
 
 
 def test_configured_issuer_is_required(harness: Harness, unique_id: str) -> None:
     issued = harness.sessions.create(unique_id, "public", {}, {})
-    strict = harness.make(replace(SETTINGS, issuer="https://auth.example"))  # as if TOKEN_ISSUER were set
+    strict = harness.make(SETTINGS.model_copy(update={"token_issuer": "https://auth.example"}))
     assert error_of(strict.verify, issued.access_token.token, check_database=False) == (
         401,
         "TOKEN_CLAIMS_INVALID",
@@ -437,16 +645,24 @@ def test_configured_issuer_is_required(harness: Harness, unique_id: str) -> None
     )
 
 
-def test_anti_csrf_token_is_required_when_enabled(harness: Harness, unique_id: str) -> None:
+@pytest.mark.parametrize("wrong", [None, "nope", "é", "😀", "\udc80"])
+def test_anti_csrf_token_is_required_when_enabled(
+    harness: Harness, unique_id: str, wrong: str | None
+) -> None:
+    """Issue 11.1: any wrong token, non-ASCII included, is ANTI_CSRF_FAILED (never a 500)."""
     issued = harness.sessions.create(unique_id, "public", {}, {}, anti_csrf=True)
-    assert issued.anti_csrf_token
+    csrf = issued.session.anti_csrf_token
+    assert csrf
     token = issued.access_token.token
-    assert error_of(harness.sessions.verify, token, check_database=False) == (401, "ANTI_CSRF_FAILED")
-    assert error_of(harness.sessions.verify, token, check_database=False, anti_csrf_token="nope") == (
+    assert error_of(harness.sessions.verify, token, check_database=False, anti_csrf_token=wrong) == (
         401, "ANTI_CSRF_FAILED")  # fmt: skip
-    assert harness.sessions.verify(token, check_database=False, anti_csrf_token=issued.anti_csrf_token)
+    assert error_of(harness.sessions.merge_payload_online, token, {"a": 1}, wrong) == (
+        401,
+        "ANTI_CSRF_FAILED",
+    )
+    assert harness.sessions.verify(token, check_database=False, anti_csrf_token=csrf)
     refreshed = harness.sessions.refresh(issued.refresh_token.token)
-    assert refreshed.anti_csrf_token == issued.anti_csrf_token
+    assert refreshed.session.anti_csrf_token == csrf
 
 
 def test_mac_key_is_created_once_under_concurrency(

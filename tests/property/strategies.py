@@ -15,8 +15,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from authstate.jsondoc import dumps
-from authstate.limits import MAX_INTEGER_DIGITS, MAX_KEY_BYTES
+from authstate.documents.jsondoc import dumps
+from authstate.limits import MAX_KEY_BYTES, MAX_NUMBER_DIGITS
 
 #: Fragments that are syntax somewhere: expression paths and placeholders, JSON, our attribute names.
 HOSTILE_FRAGMENTS = [
@@ -104,8 +104,8 @@ def _long_integer(digits: int) -> int:
 integers = st.one_of(
     st.integers(min_value=-(2**63), max_value=2**64),
     st.integers(min_value=-(10**40), max_value=10**40),
-    # 38 digits is DynamoDB's number ceiling; 2**53 + 1 is not a double; 4300 is MAX_INTEGER_DIGITS.
-    st.sampled_from([38, -38, 39, -39, 100, MAX_INTEGER_DIGITS, -MAX_INTEGER_DIGITS]).map(_long_integer),
+    # 38 digits is DynamoDB's number ceiling; 2**53 + 1 is not a double; 4300 is MAX_NUMBER_DIGITS.
+    st.sampled_from([38, -38, 39, -39, 100, MAX_NUMBER_DIGITS, -MAX_NUMBER_DIGITS]).map(_long_integer),
     st.just(2**53 + 1),
 )
 floats = st.one_of(
@@ -141,7 +141,7 @@ def updates(draw: st.DrawFn, existing: list[str] | None = None) -> dict[str, Any
 
 @st.composite
 def bulk_updates(draw: st.DrawFn, existing: list[str] | None = None) -> dict[str, Any]:
-    """An update with more root keys than one UpdateExpression takes (the rewrite fallback).
+    """An update with more root keys than one UpdateItem writes (a merge in parts).
 
     Drawing hundreds of independent keys would overflow Hypothesis' data budget, so a few drawn
     stems and values are spread over 251-320 keys; the drawn small update is merged on top."""

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from authstate.merge import merge
+from authstate.documents.merge import merge
 
 VECTORS: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
     (
@@ -41,6 +41,10 @@ VECTORS: list[tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]] = [
 @pytest.mark.parametrize(("old", "update", "expected"), [v[1:] for v in VECTORS], ids=[v[0] for v in VECTORS])
 def test_merge(old: dict[str, Any], update: dict[str, Any], expected: dict[str, Any]) -> None:
     assert merge(old, update) == expected
+
+
+def test_merged_root_keys_are_sorted() -> None:
+    assert list(merge({"b": 1, "d": 2}, {"c": 3, "a": 4, "d": None})) == ["a", "b", "c"]
 
 
 def test_merge_does_not_mutate_its_inputs() -> None:

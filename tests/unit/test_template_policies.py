@@ -1,27 +1,27 @@
 """Least privilege, pinned: the exact IAM actions each function of template.yaml gets, per resource.
 
 Changing a function's DynamoDB calls or its policy must change this table too, deliberately. Traced
-from functions/<x>/app.py through the layer (``store.Table``: get=GetItem, put=PutItem,
+from functions/<x>/app.py through the layer (``storage.table.Table``: get=GetItem, put=PutItem,
 update=UpdateItem, delete=DeleteItem, query=Query):
 
 - metadata (``metadata.UserMetadata``): GET reads (GetItem), DELETE deletes (DeleteItem); PATCH is
-  ``store.merge_document(create_if_missing)``: UpdateItem, a conditional PutItem for the first write,
-  and GetItem + UpdateItem for the optimistic rewrite of updates too big for one expression.
-- signing keys (``keys.KeyRing``, partition ``signing-keys`` of the signing-keys table):
-  verifying a token reloads the keys on an unknown kid (Query); minting (create, online merge,
-  refresh) and the JWKS also create the slot's key if missing (PutItem, and Query again if another
-  process won). Verification never creates a key.
-- refresh-token MAC key (``refresh_tokens.load_mac_key``, partition ``refresh-token-mac`` of the same
-  table): create and refresh read it once per warm Lambda (GetItem) and create it if absent
-  (PutItem). Only these two functions may touch that partition (``dynamodb:LeadingKeys``), so the
-  functions that only verify tokens, and the public JWKS, cannot read the MAC key.
-- sessions (``sessions.Sessions``): create = PutItem; verify with checkDatabase = GetItem + an
-  UpdateItem recording a child token's first use; merges = UpdateItem (+ GetItem for the rewrite);
-  session-data writes = UpdateItem (+ GetItem for a big merge); refresh = UpdateItem, DeleteItem on
+  ``storage.table.merge_document(create_if_missing)``: UpdateItem per part, and a conditional PutItem
+  for a user's first write.
+- signing keys (``sessions.keys.KeyRing``, partition ``signing-keys`` of the signing-keys table):
+  minting (create, online merge, refresh) reads the keys with their private halves (Query) and creates
+  the slot's key if missing (PutItem). Verifying and the JWKS read only the public attributes
+  (``dynamodb:Attributes`` + ``Select: SPECIFIC_ATTRIBUTES``: ``[signing-keys:public]`` below), so they
+  can never read a private key; the JWKS also creates keys (PutItem).
+- refresh-token MAC key (``sessions.refresh_tokens.load_mac_key``, partition ``refresh-token-mac``):
+  create and refresh read it once per warm Lambda (GetItem) and create it if absent (PutItem). Only
+  these two functions may touch that partition (``dynamodb:LeadingKeys``).
+- sessions (``sessions.store.SessionStore``): create = PutItem; verify with checkDatabase = GetItem +
+  an UpdateItem recording a child token's first use; merges and session-data writes = UpdateItem (an
+  undo is UpdateItem too); refresh = UpdateItem, GetItem (waiting for an over-cap undo), DeleteItem on
   theft; reads = GetItem; revocation = DeleteItem; listing = Query on the ``byUser`` index.
-- the API key (``auth``): every function but the JWKS reads the secret (GetSecretValue).
+- the API key (``edge.auth``): every function but the JWKS reads the secret (GetSecretValue).
 
-SAM adds X-Ray write access (``Tracing: Active``) and basic logging itself; they are not listed.
+SAM adds basic logging itself; it is not listed.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from typing import Any
 
 import pytest
 
-from authstate.keys import DEFAULT_PARTITION
-from authstate.refresh_tokens import MAC_KEY_PARTITION
+from authstate.sessions.keys import DEFAULT_PARTITION, PUBLIC_ATTRIBUTES
+from authstate.sessions.refresh_tokens import MAC_KEY_PARTITION
 from localrun.template import Template
 
 SECRET = "ApiKeySecret"
@@ -39,12 +39,13 @@ META = "UserMetadataTable"
 SESSIONS = "SessionsTable"
 BY_USER = "SessionsTable/index/byUser"
 KEYS = f"SigningKeysTable[{DEFAULT_PARTITION}]"
+PUBLIC_KEYS = f"SigningKeysTable[{DEFAULT_PARTITION}:public]"
 MAC_KEY = f"SigningKeysTable[{MAC_KEY_PARTITION}]"
 
 #: function -> resource -> actions. DynamoDB actions without the ``dynamodb:`` prefix.
 EXPECTED: dict[str, dict[str, set[str]]] = {
     "UserMetadataFunction": {SECRET: {"GetSecretValue"}, META: {"GetItem", "DeleteItem"}},
-    "UserMetadataUpdateFunction": {SECRET: {"GetSecretValue"}, META: {"GetItem", "PutItem", "UpdateItem"}},
+    "UserMetadataUpdateFunction": {SECRET: {"GetSecretValue"}, META: {"PutItem", "UpdateItem"}},
     "CreateSessionFunction": {
         SECRET: {"GetSecretValue"},
         SESSIONS: {"PutItem"},
@@ -54,23 +55,23 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "VerifySessionFunction": {
         SECRET: {"GetSecretValue"},
         SESSIONS: {"GetItem", "UpdateItem"},
-        KEYS: {"Query"},
+        PUBLIC_KEYS: {"Query"},
     },
     "MergePayloadFunction": {
         SECRET: {"GetSecretValue"},
-        SESSIONS: {"UpdateItem", "GetItem"},
+        SESSIONS: {"UpdateItem"},
         KEYS: {"Query", "PutItem"},
     },
-    "UpdatePayloadFunction": {SECRET: {"GetSecretValue"}, SESSIONS: {"UpdateItem", "GetItem"}},
-    "SessionDataFunction": {SECRET: {"GetSecretValue"}, SESSIONS: {"UpdateItem", "GetItem"}, KEYS: {"Query"}},
+    "UpdatePayloadFunction": {SECRET: {"GetSecretValue"}, SESSIONS: {"UpdateItem"}},
+    "SessionDataFunction": {SECRET: {"GetSecretValue"}, SESSIONS: {"UpdateItem"}, PUBLIC_KEYS: {"Query"}},
     "RefreshSessionFunction": {
         SECRET: {"GetSecretValue"},
-        SESSIONS: {"UpdateItem", "DeleteItem"},
+        SESSIONS: {"UpdateItem", "DeleteItem", "GetItem"},
         KEYS: {"Query", "PutItem"},
         MAC_KEY: {"GetItem", "PutItem"},
     },
     "SessionsFunction": {SECRET: {"GetSecretValue"}, SESSIONS: {"GetItem", "DeleteItem"}, BY_USER: {"Query"}},
-    "JwksFunction": {KEYS: {"Query", "PutItem"}},
+    "JwksFunction": {PUBLIC_KEYS: {"Query"}, KEYS: {"PutItem"}},
 }
 
 
@@ -87,15 +88,22 @@ def _resource(value: Any) -> str:
 
 
 def _partition(condition: Any) -> str | None:
-    """The one partition a ``dynamodb:LeadingKeys`` condition allows; any other condition fails."""
+    """The one partition a ``dynamodb:LeadingKeys`` condition allows, with ``:public`` if the grant is
+    also limited to the keys' public attributes; any other condition fails."""
     if condition is None:
         return None
-    assert set(condition) == {"ForAllValues:StringEquals"}, condition
-    assert set(condition["ForAllValues:StringEquals"]) == {"dynamodb:LeadingKeys"}, condition
-    keys = condition["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"]
+    all_values = condition["ForAllValues:StringEquals"]
+    keys = all_values["dynamodb:LeadingKeys"]
     assert isinstance(keys, list), condition
     assert len(keys) == 1, condition
-    return str(keys[0])
+    if set(condition) == {"ForAllValues:StringEquals"}:
+        assert set(all_values) == {"dynamodb:LeadingKeys"}, condition
+        return str(keys[0])
+    assert set(condition) == {"ForAllValues:StringEquals", "StringEquals"}, condition
+    assert all_values["dynamodb:Attributes"] == list(PUBLIC_ATTRIBUTES), condition
+    assert "privateKey" not in all_values["dynamodb:Attributes"]
+    assert condition["StringEquals"] == {"dynamodb:Select": "SPECIFIC_ATTRIBUTES"}, condition
+    return f"{keys[0]}:public"
 
 
 def granted(function: dict[str, Any]) -> dict[str, set[str]]:

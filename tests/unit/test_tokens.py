@@ -14,9 +14,16 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
-from authstate.errors import Unauthorized
-from authstate.keys import SigningKey
-from authstate.tokens import PROTECTED_CLAIMS, mint_access_token, verify_access_token
+from authstate.documents.jsondoc import JsonNumber, dumps
+from authstate.errors import AuthstateError
+from authstate.limits import (
+    MAX_ACCESS_TOKEN_CHARS,
+    MAX_CUSTOM_CLAIMS_BYTES_CEILING,
+    MAX_ISSUER_BYTES,
+    MAX_USER_ID_BYTES,
+)
+from authstate.sessions.access_tokens import PROTECTED_CLAIMS, mint_access_token, verify_access_token
+from authstate.sessions.keys import SigningKey
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
@@ -190,7 +197,7 @@ def test_rejected_tokens(
     key: SigningKey, foreign: SigningKey, keyring: FakeKeyRing, forger: Forger, code: str, looks_up_key: bool
 ) -> None:
     token = forger(key, foreign)
-    with pytest.raises(Unauthorized) as raised:
+    with pytest.raises(AuthstateError) as raised:
         verify_access_token(token, keyring, NOW)
     error = raised.value
     assert (error.code, error.status) == (code, 401)
@@ -204,7 +211,7 @@ def test_rejected_tokens(
 def test_round_trip_returns_exactly_the_claims(key: SigningKey, keyring: FakeKeyRing) -> None:
     minted = claims(nbf=int(NOW) - 5, jti="j-1", custom=None, nested={"list": [1, None, "ü"]})
     token = mint_access_token(minted, key)
-    assert jwt.get_unverified_header(token) == {"alg": "RS256", "kid": key.kid, "typ": "JWT"}
+    assert jwt.get_unverified_header(token) == {"alg": "RS256", "kid": key.kid, "typ": "JWT", "version": "5"}
     assert verify_access_token(token, keyring, NOW) == minted
     assert keyring.lookups == [key.kid]
 
@@ -213,20 +220,54 @@ def test_valid_at_the_edges_of_its_lifetime(key: SigningKey, keyring: FakeKeyRin
     token = mint_access_token(claims(iat=int(NOW) + 60, nbf=int(NOW)), key)
     assert verify_access_token(token, keyring, NOW)["sub"] == "user-1"
     assert verify_access_token(token, keyring, NOW + TTL - 0.001)["sub"] == "user-1"
-    with pytest.raises(Unauthorized) as raised:
+    with pytest.raises(AuthstateError) as raised:
         verify_access_token(token, keyring, NOW + TTL)
     assert raised.value.code == "TOKEN_EXPIRED"
 
 
 def test_float_times_are_accepted(key: SigningKey, keyring: FakeKeyRing) -> None:
-    token = mint_access_token(claims(iat=NOW - 0.5, exp=NOW + 0.5), key)
-    assert verify_access_token(token, keyring, NOW)["exp"] == NOW + 0.5
+    token = rs(key, claims(iat=NOW - 0.5, exp=NOW + 0.5))
+    assert verify_access_token(token, keyring, NOW)["exp"] == JsonNumber(repr(NOW + 0.5))
+    with pytest.raises(AuthstateError) as raised:
+        verify_access_token(token, keyring, NOW + 0.5)
+    assert raised.value.code == "TOKEN_EXPIRED"
+
+
+def test_the_payload_is_exactly_the_canonical_json_the_cap_measures(key: SigningKey) -> None:
+    """Astral characters stay 4 UTF-8 bytes (PyJWT's own encoder would make them 12), so a payload
+    under the custom-claims cap always makes a token that verification accepts."""
+    minted = claims(emoji="😀" * 10, exact=JsonNumber("1E5"))
+    segment = mint_access_token(minted, key).split(".")[1]
+    assert base64.urlsafe_b64decode(segment + "==").decode("utf-8") == dumps(minted)
+
+
+def test_the_longest_token_the_service_can_mint_is_accepted(key: SigningKey) -> None:
+    """Custom claims at the highest configurable cap, made of the character JSON escapes most (a control
+    character: 6 bytes, counted as such by the cap), with the longest user id, tenant and issuer made of
+    characters JSON escapes (a user id may not hold control characters)."""
+    custom = {"k": "\x01" * ((MAX_CUSTOM_CLAIMS_BYTES_CEILING - len('{"k":""}')) // len("\\u0001"))}
+    assert (
+        MAX_CUSTOM_CLAIMS_BYTES_CEILING - 6 < len(dumps(custom).encode()) <= MAX_CUSTOM_CLAIMS_BYTES_CEILING
+    )
+    longest = claims(
+        sub='"' * MAX_USER_ID_BYTES,
+        rsub='"' * MAX_USER_ID_BYTES,
+        tId="t" * 64,
+        iss="\\" * MAX_ISSUER_BYTES,
+        sessionHandle="0" * 36,
+        refreshTokenHash1="h" * 43,
+        parentRefreshTokenHash1="p" * 43,
+        antiCsrfToken="a" * 32,
+        role=None,
+        **custom,
+    )
+    assert len(mint_access_token(longest, key)) <= MAX_ACCESS_TOKEN_CHARS  # 25 514 characters
 
 
 def test_key_past_its_expiry_no_longer_verifies(key: SigningKey, keyring: FakeKeyRing) -> None:
     token = mint_access_token(claims(exp=key.expires_at + 10_000), key)
     assert verify_access_token(token, keyring, key.expires_at - 1)["sub"] == "user-1"
-    with pytest.raises(Unauthorized) as raised:
+    with pytest.raises(AuthstateError) as raised:
         verify_access_token(token, keyring, key.expires_at)
     assert raised.value.code == "TOKEN_KEY_UNKNOWN"
 
@@ -248,12 +289,14 @@ def test_generated_key_shape(key: SigningKey) -> None:
     }
     assert len(base64.urlsafe_b64decode(key.jwk["n"] + "==")) == 256
     assert key.public_key.public_numbers() == key.private_key.public_key().public_numbers()
+    assert key.private_pem is not None
     assert key.private_pem.startswith("-----BEGIN PRIVATE KEY-----\n")
     assert key.private_pem not in repr(key)
-    assert len(key.kid) == 16
+    assert key.kid.startswith("d-")
+    assert len(key.kid) == 18
 
 
 def test_protected_claims() -> None:
-    expected = {"sub", "exp", "iat", "nbf", "iss", "aud", "jti", "sessionHandle", "tId", "rsub"}
+    expected = {"sub", "exp", "iat", "nbf", "iss", "aud", "jti", "sessionHandle", "tId", "rsub", "stt"}
     expected |= {"refreshTokenHash1", "parentRefreshTokenHash1", "antiCsrfToken"}
     assert expected == PROTECTED_CLAIMS

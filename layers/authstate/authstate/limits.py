@@ -6,21 +6,33 @@ from typing import Final
 MAX_BODY_BYTES: Final = 400 * 1024
 #: Longest root-level key of a JSON document (metadata, payload, session data), in UTF-8 bytes.
 MAX_KEY_BYTES: Final = 1024
-#: Deepest nesting of objects/arrays inside a JSON document (the document itself is depth 1).
+#: Deepest nesting of a JSON document (metadata, access-token payload, session data): the document
+#: object itself is level 1, so ``{"a": {"b": 1}}`` is 2 levels deep. Every route carries its documents
+#: as fields of the request body, which is one level more.
 MAX_NESTING_DEPTH: Final = 64
-#: Longest integer literal in a JSON document, in digits (sign not counted): Python's own ceiling for
-#: converting between int and text (``sys.int_info.default_max_str_digits``), beyond which ``dumps``
-#: could not return the number either. Not lowered: a full 400 KB body of such numbers costs tens
-#: of milliseconds to parse and serialize. Floats have no digit limit but must be finite doubles.
-MAX_INTEGER_DIGITS: Final = 4300
+#: Longest number literal in a JSON document, in digits (sign, point and exponent not counted).
+#: Python's own ceiling for converting between int and text (``sys.int_info.default_max_str_digits``).
+MAX_NUMBER_DIGITS: Final = 4300
 #: Longest user id, in UTF-8 bytes.
 MAX_USER_ID_BYTES: Final = 256
-#: DynamoDB's own limits that the expression builder designs for.
-MAX_EXPRESSION_BYTES: Final = 4096
-#: Clauses per UpdateExpression, kept under DynamoDB's 300-operator ceiling with margin.
-MAX_EXPRESSION_CLAUSES: Final = 250
 #: Root-level keys written per UpdateItem. Names and values are placeholders, so each key costs a
-#: clause of at most 13 bytes (``#0.#199=:199,``) whatever it is: 200 keys stay far below both limits.
+#: clause of at most 13 bytes (``#0.#199=:199,``) whatever it is: 200 keys stay far below DynamoDB's
+#: 4 KB and 300-operator expression limits.
 MERGE_KEYS_PER_UPDATE: Final = 200
 #: Attempts at a user's first write while concurrent clears keep deleting the item (then 409 CONFLICT).
 MAX_CREATE_ATTEMPTS: Final = 12
+#: Session data of one session, as compact JSON in UTF-8 bytes. The rest of DynamoDB's 400 KB item
+#: (409 600 bytes) is kept for what the session's own life adds: the access-token payload up to its
+#: cap (at most ``MAX_CUSTOM_CLAIMS_BYTES_CEILING``), rotation and theft-detection attributes, and the
+#: map overhead DynamoDB counts. Reads and rotation therefore never fail on size.
+MAX_SESSION_DATA_BYTES: Final = 350_000
+#: The highest value ``MAX_CUSTOM_CLAIMS_BYTES`` may be configured to.
+MAX_CUSTOM_CLAIMS_BYTES_CEILING: Final = 16_384
+#: Longest access token a request may carry. Every token the service can mint is shorter: the custom
+#: claims at most at the ceiling above, plus protected claims bounded by the user id, tenant and
+#: issuer limits, base64url-encoded, plus header and signature (``sessions.rules`` proves the bound).
+MAX_ACCESS_TOKEN_CHARS: Final = 32_768
+#: Longest refresh token or anti-CSRF token a request may carry.
+MAX_OPAQUE_TOKEN_CHARS: Final = 512
+#: Longest issuer (``TOKEN_ISSUER``, or ``iss`` sent by a SuperTokens SDK), in UTF-8 bytes.
+MAX_ISSUER_BYTES: Final = 512

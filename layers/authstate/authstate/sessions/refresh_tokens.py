@@ -15,12 +15,10 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from functools import cache
 
-from authstate.aws import dynamodb_client
-from authstate.errors import Unauthorized
-from authstate.settings import settings
-from authstate.store import ConditionFailed, Item, Table
+from authstate.errors import AuthstateError, ErrorCode
+from authstate.limits import MAX_OPAQUE_TOKEN_CHARS
+from authstate.storage.table import ConditionFailed, Item, Table
 
 PREFIX = "rt1"
 NO_PARENT = "-"
@@ -33,7 +31,7 @@ def _b64(data: bytes) -> str:
 
 def token_hash(token: str) -> str:
     """What the database stores and access tokens carry (``refreshTokenHash1``)."""
-    return _b64(hashlib.sha256(token.encode()).digest())
+    return _b64(hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest())
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,9 @@ class RefreshTokenCodec:
         self._mac_key = mac_key
 
     def _mac(self, body: str) -> str:
-        return _b64(hmac.new(self._mac_key, body.encode(), hashlib.sha256).digest()[:18])
+        return _b64(
+            hmac.new(self._mac_key, body.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()[:18]
+        )
 
     def issue(self, session_handle: str, parent_hash: str | None) -> RefreshToken:
         body = f"{PREFIX}.{session_handle}.{parent_hash or NO_PARENT}.{_b64(secrets.token_bytes(32))}"
@@ -60,12 +60,12 @@ class RefreshTokenCodec:
 
     def parse(self, token: str) -> RefreshToken:
         """A token we issued, or 401 ``REFRESH_TOKEN_INVALID`` (never says which part was wrong)."""
-        invalid = Unauthorized("the refresh token is not valid", code="REFRESH_TOKEN_INVALID")
+        invalid = AuthstateError(ErrorCode.REFRESH_TOKEN_INVALID, "the refresh token is not valid")
         parts = token.split(".")
-        if len(parts) != 5 or parts[0] != PREFIX or len(token) > 512:
+        if len(parts) != 5 or parts[0] != PREFIX or len(token) > MAX_OPAQUE_TOKEN_CHARS:
             raise invalid
         body, mac = token.rsplit(".", 1)
-        if not hmac.compare_digest(mac.encode(), self._mac(body).encode()):
+        if not hmac.compare_digest(mac.encode("utf-8", "surrogatepass"), self._mac(body).encode()):
             raise invalid
         _, handle, parent, _ = body.split(".")
         return RefreshToken(handle, None if parent == NO_PARENT else parent, token)
@@ -85,9 +85,3 @@ def load_mac_key(table: Table, partition: str = MAC_KEY_PARTITION) -> bytes:
     if item is None:
         raise RuntimeError("refresh-token MAC key vanished")
     return bytes(item["secret"]["B"])
-
-
-@cache
-def refresh_token_codec() -> RefreshTokenCodec:
-    """Per warm Lambda: one read of the MAC key, then none."""
-    return RefreshTokenCodec(load_mac_key(Table(settings().signing_keys_table, dynamodb_client)))

@@ -4,26 +4,26 @@ Time is cut into slots of ``signing_key_rotation_seconds``; the key of slot ``n`
 slot and verifies until ``expiresAt`` (slot end + one access-token lifetime + 5 minutes of clock
 skew), which is also the item's TTL. The first process that needs a slot's key creates it with a
 conditional put, so concurrent cold starts can never create two keys for one slot: the losers
-read the winner's key instead.
+read the winner's key instead. Kids start with ``d-`` (a dynamic key, in SuperTokens' terms).
+
+A keyring that only verifies (``can_sign=False``) reads the public attributes alone, so the functions
+that only verify can be denied the private keys by IAM (template.yaml: ``dynamodb:Attributes``).
 
 cryptography is imported on first use, so importing this module (e.g. for the JWKS) stays cheap.
 """
 
 from __future__ import annotations
 
-import base64
 import math
 import secrets
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from functools import cache, cached_property
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from authstate.aws import dynamodb_client
-from authstate.errors import StorageUnavailable
-from authstate.settings import settings
-from authstate.store import ConditionFailed, Item, Table
+from authstate.errors import SigningKeyUnavailable
+from authstate.storage.table import ConditionFailed, Item, Table
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
@@ -40,15 +40,10 @@ UNKNOWN_KID_RELOAD_INTERVAL_SECONDS = 5.0
 PUBLISH_AHEAD_SECONDS = 900
 
 _SLOT_PREFIX = "slot#"
-
-
-def _b64url_uint(value: int) -> str:
-    raw = value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def _uint_b64url(text: str) -> int:
-    return int.from_bytes(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)), "big")
+#: SuperTokens' SDKs tell a dynamic (rotating) key from a static one by this prefix of the kid.
+DYNAMIC_KID_PREFIX = "d-"
+#: What a verify-only keyring reads: everything but ``privateKey``.
+PUBLIC_ATTRIBUTES = ("pk", "sk", "kid", "publicJwk", "notBefore", "signUntil", "expiresAt")
 
 
 def slot_of(now: float, rotation_seconds: int) -> int:
@@ -65,16 +60,17 @@ class SigningKey:
     sign_until: int
     expires_at: int
     jwk: Mapping[str, str]
-    private_pem: str = field(repr=False)
+    private_pem: str | None = field(repr=False)
 
     @classmethod
     def generate(cls, slot: int, *, rotation_seconds: int, access_token_ttl_seconds: int) -> SigningKey:
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import rsa
+        from jwt.algorithms import RSAAlgorithm
 
         private_key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_KEY_BITS)
-        numbers = private_key.public_key().public_numbers()
-        kid = secrets.token_urlsafe(12)
+        public_jwk = RSAAlgorithm.to_jwk(private_key.public_key(), as_dict=True)
+        kid = DYNAMIC_KID_PREFIX + secrets.token_urlsafe(12)
         pem = private_key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         ).decode("ascii")
@@ -90,8 +86,8 @@ class SigningKey:
                 "kid": kid,
                 "use": "sig",
                 "alg": ALGORITHM,
-                "n": _b64url_uint(numbers.n),
-                "e": _b64url_uint(numbers.e),
+                "n": str(public_jwk["n"]),
+                "e": str(public_jwk["e"]),
             },
             private_pem=pem,
         )
@@ -101,6 +97,8 @@ class SigningKey:
         from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
         from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+        if self.private_pem is None:
+            raise TypeError(f"signing key {self.kid} was read without its private key")
         key = load_pem_private_key(self.private_pem.encode("ascii"), password=None)
         if not isinstance(key, RSAPrivateKey):
             raise TypeError(f"signing key {self.kid} is not an RSA key")
@@ -108,11 +106,17 @@ class SigningKey:
 
     @cached_property
     def public_key(self) -> RSAPublicKey:
-        from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicNumbers
+        from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+        from jwt.algorithms import RSAAlgorithm
 
-        return RSAPublicNumbers(_uint_b64url(self.jwk["e"]), _uint_b64url(self.jwk["n"])).public_key()
+        key = RSAAlgorithm.from_jwk(dict(self.jwk))
+        if not isinstance(key, RSAPublicKey):  # pragma: no cover - the JWK has no private members
+            raise TypeError(f"signing key {self.kid} is not an RSA public key")
+        return key
 
     def to_item(self, partition: str) -> Item:
+        if self.private_pem is None:
+            raise TypeError(f"signing key {self.kid} has no private key to store")
         return {
             "pk": {"S": partition},
             "sk": {"S": f"{_SLOT_PREFIX}{self.slot:012d}"},
@@ -133,7 +137,7 @@ class SigningKey:
             sign_until=int(item["signUntil"]["N"]),
             expires_at=int(item["expiresAt"]["N"]),
             jwk={name: value["S"] for name, value in item["publicJwk"]["M"].items()},
-            private_pem=item["privateKey"]["S"],
+            private_pem=item["privateKey"]["S"] if "privateKey" in item else None,
         )
 
 
@@ -152,12 +156,14 @@ class KeyRing:
         *,
         rotation_seconds: int,
         access_token_ttl_seconds: int,
+        can_sign: bool = True,
         partition: str = DEFAULT_PARTITION,
         unknown_kid_reload_interval: float = UNKNOWN_KID_RELOAD_INTERVAL_SECONDS,
     ) -> None:
         self._table = table
         self._rotation_seconds = rotation_seconds
         self._access_token_ttl_seconds = access_token_ttl_seconds
+        self._can_sign = can_sign
         self._partition = partition
         self._unknown_kid_reload_interval = unknown_kid_reload_interval
         self._lock = threading.Lock()
@@ -165,17 +171,14 @@ class KeyRing:
         self._loaded = False
         self._last_unknown_kid_reload: float | None = None
 
-    @classmethod
-    def from_settings(cls) -> KeyRing:
-        """The keyring of this process, shared by every invocation of a warm Lambda."""
-        return _shared_keyring()
-
     @property
     def partition(self) -> str:
         return self._partition
 
     def signing_key(self, now: float) -> SigningKey:
         """The current slot's key, loaded or created (exactly one per slot, whoever creates it)."""
+        if not self._can_sign:
+            raise TypeError("this keyring only verifies: it never reads private keys")
         return self._key_for_slot(slot_of(now, self._rotation_seconds), now)
 
     def _key_for_slot(self, slot: int, now: float) -> SigningKey:
@@ -236,16 +239,25 @@ class KeyRing:
 
     def _reload(self, now: float) -> None:
         """One consistent Query of the partition; keys past their ``expiresAt`` are dropped."""
+        names = {"#pk": "pk", "#sk": "sk", "#expiresAt": "expiresAt"}
+        projection: dict[str, Any] = {}
+        if not self._can_sign:
+            names.update({f"#a{i}": attribute for i, attribute in enumerate(PUBLIC_ATTRIBUTES)})
+            projection = {
+                "ProjectionExpression": ",".join(f"#a{i}" for i in range(len(PUBLIC_ATTRIBUTES))),
+                "Select": "SPECIFIC_ATTRIBUTES",
+            }
         items = self._table.query(
             KeyConditionExpression="#pk = :pk AND begins_with(#sk, :prefix)",
             FilterExpression="#expiresAt > :now",
-            ExpressionAttributeNames={"#pk": "pk", "#sk": "sk", "#expiresAt": "expiresAt"},
+            ExpressionAttributeNames=names,
             ExpressionAttributeValues={
                 ":pk": {"S": self._partition},
                 ":prefix": {"S": _SLOT_PREFIX},
                 ":now": {"N": str(math.floor(now))},
             },
             ConsistentRead=True,
+            **projection,
         )
         self._install((SigningKey.from_item(item) for item in items), now)
         self._loaded = True
@@ -268,18 +280,9 @@ class KeyRing:
             self._reload(now)
             winner = self._key_of_slot(slot)
             if winner is None:
-                message = "the signing key of this slot exists but could not be read"
-                raise StorageUnavailable(message, code="SIGNING_KEY_UNAVAILABLE") from None
+                raise SigningKeyUnavailable from None
             return winner
+        if not self._can_sign:
+            key = replace(key, private_pem=None)
         self._install([*self._keys.values(), key], now)
         return key
-
-
-@cache
-def _shared_keyring() -> KeyRing:
-    config = settings()
-    return KeyRing(
-        Table(config.signing_keys_table, dynamodb_client),
-        rotation_seconds=config.signing_key_rotation_seconds,
-        access_token_ttl_seconds=config.access_token_ttl_seconds,
-    )

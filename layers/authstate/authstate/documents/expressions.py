@@ -12,31 +12,37 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from authstate.jsondoc import dumps
-from authstate.limits import MAX_EXPRESSION_BYTES, MAX_EXPRESSION_CLAUSES
+from authstate.documents.jsondoc import StoredJson, dumps
 
 type AttributeValue = dict[str, Any]
+
+#: DynamoDB's own expression limits (bytes of one expression string; clauses are kept well under its
+#: 300 operators). Merges are cut into parts that fit (``MERGE_KEYS_PER_UPDATE``), so these only guard.
+DYNAMODB_MAX_EXPRESSION_BYTES = 4096
+MAX_EXPRESSION_CLAUSES = 250
 
 
 class ExpressionTooLarge(Exception):
     """The expression would break DynamoDB's limits: a bug, since merges are split into parts."""
 
 
+def encode_value(value: Any) -> AttributeValue:
+    """One root-level value as stored: its canonical JSON text."""
+    return {"S": dumps(value)}
+
+
 def encode_document(document: Mapping[str, Any]) -> AttributeValue:
     """A whole document as a DynamoDB map of JSON texts."""
-    return {"M": {key: {"S": dumps(value)} for key, value in document.items()}}
+    return {"M": {key: encode_value(value) for key, value in document.items()}}
 
 
 def decode_document(attribute: AttributeValue | None) -> dict[str, Any]:
-    """The inverse of :func:`encode_document`; a missing attribute is the empty document.
-
-    DynamoDB keeps no order in a map, so keys come back sorted: the same document, the same bytes."""
-    import json
-
+    """The inverse of :func:`encode_document`, values left as their stored text (never parsed here);
+    a missing attribute is the empty document. DynamoDB keeps no order in a map: keys come back sorted."""
     if attribute is None:
         return {}
     entries = attribute["M"]
-    return {key: json.loads(entries[key]["S"]) for key in sorted(entries)}
+    return {key: StoredJson(entries[key]["S"]) for key in sorted(entries)}
 
 
 @dataclass
@@ -95,12 +101,16 @@ class UpdateBuilder:
             if value is None:
                 self.remove(path)
             else:
-                self.set(path, {"S": dumps(value)})
+                self.set(path, encode_value(value))
         return self
 
     def bump_version(self, attribute: str = "version") -> UpdateBuilder:
         """Every write increments the item's version (a change counter for conditional writes)."""
         return self.add(self.name(attribute), {"N": "1"})
+
+    @property
+    def names(self) -> dict[str, str]:
+        return dict(self._names)
 
     def build(self) -> dict[str, Any]:
         """Keyword arguments for ``client.update_item`` (without TableName/Key)."""
@@ -115,7 +125,7 @@ class UpdateBuilder:
         condition = " AND ".join(f"({c})" for c in self._conditions)
         clauses = len(self._set) + len(self._remove) + len(self._add) + len(self._conditions)
         size = max(len(expression.encode()), len(condition.encode()))
-        if size > MAX_EXPRESSION_BYTES or clauses > MAX_EXPRESSION_CLAUSES:
+        if size > DYNAMODB_MAX_EXPRESSION_BYTES or clauses > MAX_EXPRESSION_CLAUSES:
             raise ExpressionTooLarge(f"{clauses} clauses, {size} bytes")
         arguments: dict[str, Any] = {"UpdateExpression": expression, "ExpressionAttributeNames": self._names}
         if self._values:

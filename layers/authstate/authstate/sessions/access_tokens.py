@@ -1,5 +1,12 @@
 """Access tokens: RS256 JWTs signed with the current slot's key, verified against the keyring.
 
+The format is SuperTokens' access token v5, so that its SDKs verify our tokens locally: header
+``{"alg": "RS256", "typ": "JWT", "kid": "d-…", "version": "5"}``; claims ``sub``, ``exp``, ``iat``
+(seconds), ``tId``, ``rsub``, ``sessionHandle``, ``refreshTokenHash1``, ``parentRefreshTokenHash1`` and
+``antiCsrfToken`` (both ``null`` when unset), then the custom claims at the root. The payload bytes are
+exactly the canonical JSON the custom-claims cap measures (``jsondoc.dumps``, UTF-8, nothing escaped
+that need not be), so a payload under the cap always makes a token that verification accepts.
+
 Verification decides from the header alone, before any key is touched, that the token claims
 RS256 (never ``none``, never HS256 "keyed" with our public key) and names a key. Times are checked
 against the caller's ``now``, not PyJWT's clock. Errors carry a code and never any token content.
@@ -13,19 +20,23 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final, NoReturn, Protocol
 
-import jwt
+from jwt import api_jws
 from jwt.algorithms import RSAAlgorithm
 
-from authstate.errors import InvalidRequest, Unauthorized
-from authstate.jsondoc import JsonObject, parse_object
+from authstate.documents.jsondoc import JsonNumber, JsonObject, dumps, parse_object
+from authstate.errors import AuthstateError, ErrorCode
+from authstate.limits import MAX_NESTING_DEPTH
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-    from authstate.keys import SigningKey
+    from authstate.sessions.keys import SigningKey
 
 ALGORITHM: Final = "RS256"
-#: Claims that custom access-token claims may never set: the token's own identity and lifetime.
+#: The access-token format version (a string, as SuperTokens' SDKs require).
+TOKEN_VERSION: Final = "5"  # noqa: S105 - a format version, not a secret
+#: Claims that custom access-token claims may never set: the token's own identity and lifetime, and
+#: ``stt``, which SuperTokens' SDKs reserve.
 PROTECTED_CLAIMS: Final = frozenset(
     {
         "sub",
@@ -41,6 +52,7 @@ PROTECTED_CLAIMS: Final = frozenset(
         "parentRefreshTokenHash1",
         "antiCsrfToken",
         "rsub",
+        "stt",
     }
 )
 REQUIRED_CLAIMS: Final = ("exp", "iat", "sub", "sessionHandle")
@@ -58,33 +70,37 @@ class VerificationKeys(Protocol):
 
 
 def mint_access_token(claims: Mapping[str, Any], key: SigningKey) -> str:
-    headers = {"kid": key.kid, "typ": "JWT"}
-    return jwt.encode(dict(claims), key.private_key, algorithm=ALGORITHM, headers=headers)
+    headers = {"kid": key.kid, "typ": "JWT", "version": TOKEN_VERSION}
+    payload = dumps(claims).encode("utf-8")
+    return api_jws.encode(payload, key.private_key, algorithm=ALGORITHM, headers=headers)
 
 
 def verify_access_token(token: str, keyring: VerificationKeys, now: float) -> dict[str, Any]:
     """The verified claims of ``token``, or :class:`Unauthorized` with a ``TOKEN_*`` code."""
     segments = token.split(".")
     if len(segments) != 3:
-        _reject("TOKEN_MALFORMED", "the access token is not a JWT")
+        _reject(
+            ErrorCode.TOKEN_MALFORMED,
+            "the access token is not a JWT (three base64url parts separated by dots)",
+        )
     header = _json_segment(segments[0])
     claims = _json_segment(segments[1])
     signature = _segment(segments[2])
     if header.get("alg") != ALGORITHM:
-        _reject("TOKEN_ALGORITHM_NOT_ALLOWED", "the access token must be signed with RS256")
+        _reject(ErrorCode.TOKEN_ALGORITHM_NOT_ALLOWED, "the access token must be signed with RS256")
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
-        _reject("TOKEN_MALFORMED", "the access token header has no key id")
+        _reject(ErrorCode.TOKEN_MALFORMED, "the access token header has no key id")
     if "crit" in header:  # no JWS extension is understood here, so none may be critical
-        _reject("TOKEN_MALFORMED", "the access token header has critical extensions")
+        _reject(ErrorCode.TOKEN_MALFORMED, "the access token header has critical extensions")
     public_key = keyring.verification_key(kid, now)
     if public_key is None:
-        _reject("TOKEN_KEY_UNKNOWN", "the access token was signed with an unknown or retired key")
+        _reject(ErrorCode.TOKEN_KEY_UNKNOWN, "the access token was signed with an unknown or retired key")
     if len(signature) != public_key.key_size // 8:  # an RSA signature is exactly the modulus size
-        _reject("TOKEN_MALFORMED", "the access token signature is truncated")
+        _reject(ErrorCode.TOKEN_MALFORMED, "the access token signature is truncated")
     signing_input = f"{segments[0]}.{segments[1]}".encode("ascii")
     if not _RS256.verify(signing_input, public_key, signature):
-        _reject("TOKEN_SIGNATURE_INVALID", "the access token signature does not verify")
+        _reject(ErrorCode.TOKEN_SIGNATURE_INVALID, "the access token signature does not verify")
     _check_claims(claims, now)
     return dict(claims)
 
@@ -92,49 +108,53 @@ def verify_access_token(token: str, keyring: VerificationKeys, now: float) -> di
 def _check_claims(claims: JsonObject, now: float) -> None:
     for name in REQUIRED_CLAIMS:
         if name not in claims:
-            _reject("TOKEN_CLAIMS_INVALID", f"the access token lacks the {name} claim")
+            _reject(ErrorCode.TOKEN_CLAIMS_INVALID, f"the access token lacks the {name} claim")
     for name in ("sub", "sessionHandle"):
         value = claims[name]
         if not isinstance(value, str) or not value:
-            _reject("TOKEN_CLAIMS_INVALID", f"the access token's {name} claim is not a non-empty string")
+            _reject(
+                ErrorCode.TOKEN_CLAIMS_INVALID, f"the access token's {name} claim is not a non-empty string"
+            )
     exp = _numeric_date(claims, "exp")
     iat = _numeric_date(claims, "iat")
     nbf = _numeric_date(claims, "nbf") if "nbf" in claims else None
     if now >= exp:
-        _reject("TOKEN_EXPIRED", "the access token has expired")
+        _reject(ErrorCode.TOKEN_EXPIRED, "the access token has expired")
     if nbf is not None and nbf > now:
-        _reject("TOKEN_NOT_YET_VALID", "the access token is not valid yet (nbf)")
+        _reject(ErrorCode.TOKEN_NOT_YET_VALID, "the access token is not valid yet (nbf)")
     if iat > now + IAT_LEEWAY_SECONDS:
-        _reject("TOKEN_NOT_YET_VALID", "the access token was issued in the future (iat)")
+        _reject(ErrorCode.TOKEN_NOT_YET_VALID, "the access token was issued in the future (iat)")
 
 
 def _numeric_date(claims: JsonObject, name: str) -> float:
     value = claims[name]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        _reject("TOKEN_CLAIMS_INVALID", f"the access token's {name} claim is not a number")
+    if isinstance(value, JsonNumber):  # a NumericDate with a fraction or exponent
+        return float(value.text)
+    if isinstance(value, bool) or not isinstance(value, int):
+        _reject(ErrorCode.TOKEN_CLAIMS_INVALID, f"the access token's {name} claim is not a number")
     return value
 
 
 def _segment(text: str) -> bytes:
     """Strict, canonical base64url without padding, as JWS compact serialization requires."""
     if len(text) % 4 == 1 or not _BASE64URL.fullmatch(text):
-        _reject("TOKEN_MALFORMED", "the access token is not valid base64url")
+        _reject(ErrorCode.TOKEN_MALFORMED, "the access token is not a JWT: a part is not base64url")
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
-        _reject("TOKEN_MALFORMED", "the access token is not valid base64url")
+        _reject(ErrorCode.TOKEN_MALFORMED, "the access token is not a JWT: a part is not base64url")
     if base64.urlsafe_b64encode(raw).rstrip(b"=") != text.encode("ascii"):
-        _reject("TOKEN_MALFORMED", "the access token is not valid base64url")
+        _reject(ErrorCode.TOKEN_MALFORMED, "the access token is not a JWT: a part is not base64url")
     return raw
 
 
 def _json_segment(text: str) -> JsonObject:
     """A header or payload: one JSON object, parsed as strictly as request bodies are."""
     try:
-        return parse_object(_segment(text).decode("utf-8"))
-    except (UnicodeDecodeError, InvalidRequest):
-        _reject("TOKEN_MALFORMED", "the access token is not made of JSON objects")
+        return parse_object(_segment(text).decode("utf-8"), max_depth=MAX_NESTING_DEPTH)
+    except (UnicodeDecodeError, AuthstateError):
+        _reject(ErrorCode.TOKEN_MALFORMED, "the access token is not a JWT: its parts are not JSON objects")
 
 
-def _reject(code: str, message: str) -> NoReturn:
-    raise Unauthorized(message, code=code) from None
+def _reject(code: ErrorCode, message: str) -> NoReturn:
+    raise AuthstateError(code, message) from None

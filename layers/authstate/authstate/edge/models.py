@@ -1,29 +1,74 @@
-"""Request bodies, validated at the edge with pydantic v2 (strict: no type coercion), and the
-response bodies the handlers produce (for the OpenAPI contract only)."""
+"""The API's shapes: request bodies and parameters validated at the edge (pydantic v2, strict: no
+coercion, no unknown fields) and the response bodies the handlers return. Powertools reads both to
+validate requests and to build the OpenAPI document, so each is declared once, here."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_serializer
 from pydantic.json_schema import SkipJsonSchema
+from pydantic_core.core_schema import SerializerFunctionWrapHandler
 
-from authstate.limits import MAX_USER_ID_BYTES
+from authstate.limits import MAX_ACCESS_TOKEN_CHARS, MAX_OPAQUE_TOKEN_CHARS, MAX_USER_ID_BYTES
 
-type Document = dict[str, JsonValue]
+#: A JSON document (user metadata, custom claims, session data). Its values are checked by
+#: ``documents.jsondoc`` (strict JSON, limits), not coerced by pydantic.
+Document = Annotated[
+    dict[str, Any], Field(json_schema_extra={"additionalProperties": True}, description="A JSON object")
+]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _user_id(value: str) -> str:
-    if not value.strip() or len(value.encode("utf-8", "surrogatepass")) > MAX_USER_ID_BYTES:
-        raise ValueError(f"must be 1 to {MAX_USER_ID_BYTES} bytes and not blank")
+    if (
+        not value.strip()
+        or len(value.encode("utf-8", "surrogatepass")) > MAX_USER_ID_BYTES
+        or _CONTROL.search(value)
+    ):
+        raise ValueError(f"must be 1 to {MAX_USER_ID_BYTES} bytes, not blank, without control characters")
     return value
 
 
 UserId = Annotated[str, AfterValidator(_user_id)]
 TENANT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
-TenantId = Annotated[str, Field(pattern=TENANT_ID_PATTERN)]
-#: Opaque token strings: bounded so that a huge header cannot cost us parsing time.
-Token = Annotated[str, Field(min_length=1, max_length=16384)]
+TENANT_ID_RULE = "1 to 64 letters, digits, '-' or '_', starting with a letter or digit"
+TenantId = Annotated[str, Field(pattern=TENANT_ID_PATTERN, description=TENANT_ID_RULE)]
+SESSION_HANDLE_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+SESSION_HANDLE_EXAMPLE = "286956d5-6135-4ae9-b41a-2cb2ff73aca0"
+#: A session handle: a lower-case UUID4, as session creation makes them.
+SessionHandle = Annotated[str, Field(pattern=SESSION_HANDLE_PATTERN, examples=[SESSION_HANDLE_EXAMPLE])]
+AccessTokenText = Annotated[str, Field(min_length=1, max_length=MAX_ACCESS_TOKEN_CHARS)]
+OpaqueToken = Annotated[str, Field(min_length=1, max_length=MAX_OPAQUE_TOKEN_CHARS)]
+
+# -- Parameters -------------------------------------------------------------------------------------
+
+UserIdPath = Annotated[
+    str,
+    AfterValidator(_user_id),
+    Path(description=f"The user's id: 1 to {MAX_USER_ID_BYTES} UTF-8 bytes, percent-encoded in the path"),
+]
+SessionHandlePath = Annotated[
+    str,
+    Path(
+        pattern=SESSION_HANDLE_PATTERN,
+        description="A session handle (a lower-case UUID)",
+        examples=[SESSION_HANDLE_EXAMPLE],
+    ),
+]
+TenantIdQuery = Annotated[
+    str | None,
+    Query(
+        pattern=TENANT_ID_PATTERN,
+        description=f"Only this tenant's sessions ({TENANT_ID_RULE}); every tenant's without it",
+    ),
+]
+
+
+# -- Requests ---------------------------------------------------------------------------------------
 
 
 class RequestModel(BaseModel):
@@ -43,17 +88,17 @@ class CreateSessionRequest(RequestModel):
 
 
 class VerifySessionRequest(RequestModel):
-    accessToken: Token
+    accessToken: AccessTokenText
     checkDatabase: bool = False
     #: Also return the session data (online read); implies ``checkDatabase``.
     includeSessionData: bool = False
-    antiCsrfToken: Token | None = None
+    antiCsrfToken: OpaqueToken | None = None
 
 
 class MergePayloadOnlineRequest(RequestModel):
-    accessToken: Token
+    accessToken: AccessTokenText
     update: Document
-    antiCsrfToken: Token | None = None
+    antiCsrfToken: OpaqueToken | None = None
 
 
 class DocumentUpdateRequest(RequestModel):
@@ -69,46 +114,33 @@ class SessionDataRequest(RequestModel):
 
 
 class OnlineSessionDataRequest(RequestModel):
-    accessToken: Token
+    accessToken: AccessTokenText
     sessionData: Document
-    antiCsrfToken: Token | None = None
+    antiCsrfToken: OpaqueToken | None = None
 
 
 class OnlineSessionDataUpdateRequest(RequestModel):
-    accessToken: Token
+    accessToken: AccessTokenText
     update: Document
-    antiCsrfToken: Token | None = None
+    antiCsrfToken: OpaqueToken | None = None
 
 
 class RefreshSessionRequest(RequestModel):
-    refreshToken: Token
+    refreshToken: OpaqueToken
 
 
-# -- Responses -------------------------------------------------------------------------------------
-# What each handler returns today, for the OpenAPI contract (authstate.openapi) and its fuzz tests.
-# They are not used by the handlers (which build plain dicts), so they cost nothing at cold start
-# beyond their definition. Optional keys that are absent rather than null use ``_absent_when_unset``.
+# -- Responses --------------------------------------------------------------------------------------
 
-#: A session handle: a lower-case UUID4, as ``sessions.create`` makes and the path parameter requires.
-SessionHandle = Annotated[
-    str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-]
 #: Milliseconds since the Unix epoch.
 EpochMillis = Annotated[int, Field(ge=0)]
 
 
-def _absent_when_unset(schema: dict[str, Any]) -> None:
-    """A key that is left out (not sent as ``null``) when it has no value: no ``default`` in the schema."""
-    schema.pop("default", None)
-
-
 class ResponseModel(BaseModel):
-    # defer_build: handlers import this module, and only the OpenAPI generator needs these schemas.
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class MetadataResponse(ResponseModel):
-    """A user's metadata (``{}`` for an unknown user, and after ``DELETE``); keys sorted."""
+    """A user's metadata (``{}`` for an unknown user, and after ``DELETE``), root keys sorted."""
 
     metadata: Document
 
@@ -122,7 +154,7 @@ class SessionSummary(ResponseModel):
 class AccessTokenInfo(ResponseModel):
     """A freshly minted RS256 access token."""
 
-    token: str = Field(description="The JWT (header kid; custom claims plus the protected ones)")
+    token: str = Field(description="The JWT (header kid, version 5; custom claims and the protected ones)")
     expiry: EpochMillis = Field(description="The token's exp, in milliseconds")
     createdTime: EpochMillis = Field(description="The token's iat, in milliseconds")
 
@@ -136,21 +168,29 @@ class SessionTokensResponse(ResponseModel):
     """A session and a fresh token pair: what creation (201) and refresh (200) return."""
 
     session: SessionSummary
-    accessTokenPayload: Document = Field(description="The custom claims (nulls dropped), keys sorted")
+    accessTokenPayload: Document = Field(description="The custom claims (nulls dropped), root keys sorted")
     accessToken: AccessTokenInfo
     refreshToken: RefreshTokenInfo
     antiCsrfToken: str | None = Field(description="Only for sessions created with enableAntiCsrf; else null")
 
 
 class VerifySessionResponse(ResponseModel):
+    # The serializer below only drops an absent sessionData: document the fields, not "any object".
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_mode_override="validation")
+
     session: SessionSummary
-    accessTokenPayload: Document = Field(description="The token's custom claims")
+    accessTokenPayload: Document = Field(description="The token's custom claims, root keys sorted")
     expiry: EpochMillis = Field(description="The access token's exp, in milliseconds")
     sessionData: Document | SkipJsonSchema[None] = Field(
-        default=None,
-        description="Only with includeSessionData: true",
-        json_schema_extra=_absent_when_unset,
+        default=None, description="Only with includeSessionData: true (absent otherwise)"
     )
+
+    @model_serializer(mode="wrap")
+    def _without_absent_data(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        body: dict[str, Any] = handler(self)
+        if body.get("sessionData") is None:
+            body.pop("sessionData", None)
+        return body
 
 
 class MergePayloadOnlineResponse(ResponseModel):
@@ -198,7 +238,7 @@ class RevokedSessionHandlesResponse(ResponseModel):
 
 class Jwk(ResponseModel):
     kty: Literal["RSA"]
-    kid: str
+    kid: str = Field(description="Key id: d-… for keys that rotate")
     use: Literal["sig"]
     alg: Literal["RS256"]
     n: str = Field(description="Modulus, base64url without padding")
@@ -214,13 +254,9 @@ class JwksResponse(ResponseModel):
 class ErrorResponse(BaseModel):
     """Every error of the service. Some add non-secret details (a theft names the revoked session)."""
 
-    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
+    model_config = ConfigDict(extra="allow", frozen=True)
 
     code: str = Field(description="Stable error code, e.g. VALIDATION_ERROR or SESSION_REVOKED")
     message: str
-    sessionHandle: str | SkipJsonSchema[None] = Field(
-        default=None, description="TOKEN_THEFT_DETECTED only", json_schema_extra=_absent_when_unset
-    )
-    userId: str | SkipJsonSchema[None] = Field(
-        default=None, description="TOKEN_THEFT_DETECTED only", json_schema_extra=_absent_when_unset
-    )
+    sessionHandle: str | SkipJsonSchema[None] = Field(default=None, description="TOKEN_THEFT_DETECTED only")
+    userId: str | SkipJsonSchema[None] = Field(default=None, description="TOKEN_THEFT_DETECTED only")

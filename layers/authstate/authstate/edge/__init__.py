@@ -1,0 +1,1 @@
+"""The HTTP edge: the resolver every function uses, API keys, request and response models."""

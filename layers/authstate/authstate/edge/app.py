@@ -1,0 +1,186 @@
+"""The resolver every function uses, and its Lambda entry point.
+
+Before routing, the envelope is admitted (:meth:`AuthstateResolver.resolve`): the API key first, so a
+caller without one learns nothing else; then the body (base64, UTF-8, size, a JSON Content-Type) and
+the path (characters Powertools' router does not match are percent-encoded, as a browser would).
+Powertools then routes, validates parameters and bodies against the handler's pydantic models and
+calls the handler. Every error, whatever raised it, is answered as ``{"code", "message"}`` JSON with
+its code's status, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Mapping
+from re import Match
+from typing import Any, cast
+from urllib.parse import quote, unquote
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from authstate import services
+from authstate.documents.jsondoc import dumps, parse_body
+from authstate.edge.auth import require_api_key
+from authstate.edge.models import SESSION_HANDLE_EXAMPLE, TENANT_ID_RULE
+from authstate.errors import AuthstateError, ErrorCode, InternalError
+from authstate.limits import MAX_BODY_BYTES, MAX_USER_ID_BYTES
+
+logger = Logger()
+metrics = Metrics()
+
+type Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+#: Characters Powertools' route parameters match (RFC 3986 unreserved, sub-delims, ":@%" and a few
+#: more); anything else in a path is percent-encoded before routing, as API Gateway's clients do.
+_PATH_SAFE = "/-._~()'!*:@,;=+&$%"
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+#: What each parameter must be, for the error that names it.
+_PARAMETER_ERRORS: Mapping[tuple[str, str], tuple[ErrorCode, str]] = {
+    ("path", "userId"): (
+        ErrorCode.INVALID_USER_ID,
+        f"userId must be 1 to {MAX_USER_ID_BYTES} UTF-8 bytes, not blank, without control characters",
+    ),
+    ("path", "sessionHandle"): (
+        ErrorCode.INVALID_SESSION_HANDLE,
+        f"sessionHandle must be a session handle: a lower-case UUID such as {SESSION_HANDLE_EXAMPLE}",
+    ),
+    ("query", "tenantId"): (ErrorCode.INVALID_TENANT_ID, f"tenantId must be {TENANT_ID_RULE}"),
+}
+
+
+def json_response(status: int, body: Any, headers: Mapping[str, str] | None = None) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=dumps(body),
+        headers=dict(headers or {}),
+    )
+
+
+def respond(model: BaseModel, status: int = 200, headers: Mapping[str, str] | None = None) -> Response[str]:
+    """A response model as the response body: serialized once, by ``jsondoc.dumps`` (documents' stored
+    texts and exact numbers pass through verbatim)."""
+    return json_response(status, model.model_dump(mode="python", exclude_unset=True), headers)
+
+
+def error_response(error: AuthstateError) -> Response[str]:
+    if error.status >= 500:
+        logger.error("request failed", extra={"code": str(error.code)}, exc_info=error)
+    else:
+        logger.info("request rejected", extra={"code": str(error.code), "status": error.status})
+    return json_response(error.status, error.to_body())
+
+
+def _proxy_response(response: Response[str]) -> dict[str, Any]:
+    """A response built before routing, in API Gateway's payload-v2 shape."""
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": content_types.APPLICATION_JSON, **response.headers},
+        "body": response.body,
+        "isBase64Encoded": False,
+        "cookies": [],
+    }
+
+
+class AuthstateResolver(APIGatewayHttpResolver):
+    def __init__(self, *, require_key: bool = True) -> None:
+        super().__init__(enable_validation=True, serializer=dumps, json_body_deserializer=parse_body)
+        self.requires_api_key = require_key
+        self.exception_handler(AuthstateError)(error_response)
+        self.exception_handler(RequestValidationError)(self._validation_error)
+        self.exception_handler(NotFoundError)(self._route_not_found)
+        self.exception_handler(Exception)(self._unexpected_error)
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        try:
+            admitted = self._admit(dict(event))
+        except AuthstateError as error:
+            return _proxy_response(error_response(error))
+        return super().resolve(admitted, context)
+
+    def _admit(self, event: dict[str, Any]) -> dict[str, Any]:
+        headers = {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
+        if self.requires_api_key:
+            require_api_key(headers, services.settings())
+        body = event.get("body")
+        if body:
+            event["body"] = body_text(body, is_base64=bool(event.get("isBase64Encoded")))
+            event["isBase64Encoded"] = False
+            method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
+            if method in _BODY_METHODS and not _is_json(headers.get("content-type")):
+                message = "the request body must be JSON: send Content-Type: application/json"
+                raise AuthstateError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, message)
+        raw_path = str(event.get("rawPath", ""))
+        event["rawPath"] = quote(raw_path, safe=_PATH_SAFE)
+        return event
+
+    def _convert_matches_into_route_keys(self, match: Match[str]) -> dict[str, str]:
+        """Route arguments as API Gateway decoded them (the matched path is percent-encoded)."""
+        decoded = self.current_event.path_parameters or {}
+        return {name: decoded.get(name, unquote(value)) for name, value in match.groupdict().items()}
+
+    def _validation_error(self, error: RequestValidationError) -> Response[str]:
+        first = error.errors()[0]
+        location = tuple(str(part) for part in first.get("loc", ()))
+        if location == ("body",) and first.get("type") == "missing":
+            return error_response(
+                AuthstateError(ErrorCode.INVALID_JSON, "the request body is empty; a JSON object is required")
+            )
+        named = _PARAMETER_ERRORS.get((location[0], location[1])) if len(location) >= 2 else None
+        if named is not None:
+            return error_response(AuthstateError(*named))
+        where = ".".join(location) or "request"
+        return error_response(AuthstateError(ErrorCode.VALIDATION_ERROR, f"{where}: {first.get('msg')}"))
+
+    def _route_not_found(self, _: NotFoundError) -> Response[str]:
+        return error_response(AuthstateError(ErrorCode.ROUTE_NOT_FOUND, "no such route in this function"))
+
+    def _unexpected_error(self, error: Exception) -> Response[str]:
+        logger.exception("unexpected error")
+        return json_response(500, InternalError().to_body())
+
+
+def _is_json(content_type: str | None) -> bool:
+    """No Content-Type is taken as JSON; otherwise ``application/json`` or a ``+json`` type."""
+    if content_type is None:
+        return True
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def body_text(body: str, *, is_base64: bool) -> str:
+    """The request body as text: base64 undone, UTF-8 checked, size limit applied."""
+    if is_base64:
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise AuthstateError(ErrorCode.INVALID_JSON, "the request body is not valid base64") from error
+    else:
+        try:
+            raw = body.encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise AuthstateError(ErrorCode.INVALID_UTF8, "the request body is not valid UTF-8") from error
+    if len(raw) > MAX_BODY_BYTES:
+        raise AuthstateError(ErrorCode.BODY_TOO_LARGE, f"the request body exceeds {MAX_BODY_BYTES} bytes")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise AuthstateError(ErrorCode.INVALID_UTF8, "the request body is not valid UTF-8") from error
+
+
+def lambda_entry(app: APIGatewayHttpResolver) -> Handler:
+    """The Lambda handler: structured logs with correlation id, EMF metrics, then the resolver."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return cast(Handler, handler)

@@ -1,0 +1,77 @@
+"""API-key authentication of the calling backend.
+
+Keys come from the settings: ``AUTHSTATE_API_KEYS`` (comma-separated; the local runner sets it), else
+the Secrets Manager secret ``API_KEY_SECRET_ID`` or the SSM SecureString ``API_KEY_PARAMETER_NAME``
+(Powertools Parameters, cached for five minutes). A secret may hold several comma-separated keys, so
+that a key can be rotated without downtime. No key configured means every request is refused.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from collections.abc import Mapping
+
+from authstate.config import Settings
+from authstate.errors import ApiKeysUnavailable, AuthstateError, ErrorCode
+
+CACHE_SECONDS = 300
+#: A JWT's shape: three base64url segments, the first a JSON object (``eyJ``).
+_LOOKS_LIKE_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+_HOW = "send the API key as `api-key: <key>`, `x-api-key: <key>` or `Authorization: Bearer <key>`"
+
+
+def configured_api_keys(settings: Settings) -> list[str]:
+    if settings.api_keys is not None:
+        raw = settings.api_keys.get_secret_value()
+    elif settings.api_key_secret_id:
+        from aws_lambda_powertools.utilities import parameters
+
+        raw = str(parameters.get_secret(settings.api_key_secret_id, max_age=CACHE_SECONDS))
+    elif settings.api_key_parameter_name:
+        from aws_lambda_powertools.utilities import parameters
+
+        raw = str(
+            parameters.get_parameter(settings.api_key_parameter_name, decrypt=True, max_age=CACHE_SECONDS)
+        )
+    else:
+        raw = ""
+    return [key.strip() for key in raw.split(",") if key.strip()]
+
+
+def presented_api_key(headers: Mapping[str, str]) -> str | None:
+    """The key from ``api-key``, ``x-api-key`` (API Gateway's convention) or ``Authorization: Bearer``
+    (header names are lower-case in API Gateway HTTP API events)."""
+    for name in ("api-key", "x-api-key"):
+        key = headers.get(name)
+        if key:
+            return key
+    scheme, _, credentials = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return None
+
+
+def require_api_key(headers: Mapping[str, str], settings: Settings) -> None:
+    presented = presented_api_key(headers)
+    if presented is None:
+        raise AuthstateError(ErrorCode.MISSING_API_KEY, f"an API key is required: {_HOW}")
+    try:
+        keys = configured_api_keys(settings)
+    except Exception as error:
+        raise ApiKeysUnavailable from error
+    # Compare with every key, whatever matched, so timing says nothing about which one did. Bytes:
+    # compare_digest refuses non-ASCII text, and a header may hold anything.
+    candidate = presented.encode("utf-8", "surrogatepass")
+    matched = False
+    for key in keys:
+        matched |= hmac.compare_digest(candidate, key.encode("utf-8", "surrogatepass"))
+    if matched:
+        return
+    if _LOOKS_LIKE_JWT.fullmatch(presented):
+        message = (
+            "the API key is not valid, and this looks like an access token: the Authorization header "
+            "carries the API key; send the access token in the JSON body as `accessToken`"
+        )
+        raise AuthstateError(ErrorCode.INVALID_API_KEY, message)
+    raise AuthstateError(ErrorCode.INVALID_API_KEY, "the API key is not valid")

@@ -1,0 +1,74 @@
+"""The services, built once per warm Lambda from the validated settings: the one place that wires
+tables, keys and clients together. Handlers get them through Powertools' ``Depends`` (so tests
+override them with ``app.dependency_overrides``); ``bench/`` and tests build their own from these.
+
+Nothing here runs at import: the settings are read, and boto3 is imported, on the first request."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from authstate.config import Settings
+from authstate.metadata import UserMetadata
+from authstate.sessions.keys import KeyRing
+from authstate.sessions.refresh_tokens import MAC_KEY_PARTITION, RefreshTokenCodec, load_mac_key
+from authstate.sessions.service import Sessions
+from authstate.sessions.store import SessionStore
+from authstate.storage.client import dynamodb_client
+from authstate.storage.table import Table
+
+
+@cache
+def settings() -> Settings:
+    return Settings.from_environment()
+
+
+def table(name: str) -> Table:
+    return Table(name, dynamodb_client)
+
+
+@cache
+def user_metadata() -> UserMetadata:
+    return UserMetadata(table(settings().user_metadata_table))
+
+
+def keyring(config: Settings, *, can_sign: bool) -> KeyRing:
+    return KeyRing(
+        table(config.signing_keys_table),
+        rotation_seconds=config.signing_key_rotation_seconds,
+        access_token_ttl_seconds=config.access_token_ttl_seconds,
+        can_sign=can_sign,
+    )
+
+
+@cache
+def signing_keyring() -> KeyRing:
+    return keyring(settings(), can_sign=True)
+
+
+@cache
+def verifying_keyring() -> KeyRing:
+    """For the functions that only verify: never reads a private key (IAM denies it to them)."""
+    return keyring(settings(), can_sign=False)
+
+
+@cache
+def refresh_token_codec() -> RefreshTokenCodec:
+    """One read of the MAC key per warm Lambda, on the first refresh token issued or parsed."""
+    return RefreshTokenCodec(load_mac_key(table(settings().signing_keys_table), MAC_KEY_PARTITION))
+
+
+def build_sessions(config: Settings, keys: KeyRing) -> Sessions:
+    return Sessions(SessionStore(table(config.sessions_table)), keys, refresh_token_codec, config)
+
+
+@cache
+def sessions() -> Sessions:
+    """Sessions that mint tokens (create, merge online, refresh)."""
+    return build_sessions(settings(), signing_keyring())
+
+
+@cache
+def verifying_sessions() -> Sessions:
+    """Sessions that only verify tokens (verify, session data, reads and revocation)."""
+    return build_sessions(settings(), verifying_keyring())

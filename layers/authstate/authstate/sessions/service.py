@@ -1,0 +1,331 @@
+"""Sessions: creation, verification, access-token payload merges (online and offline), session data,
+refresh-token rotation with theft detection, and revocation. Orchestration only: the rules are in
+``sessions.rules``, every DynamoDB call in ``sessions.store``."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from authstate.config import Settings
+from authstate.documents.jsondoc import JsonObject, size
+from authstate.documents.merge import merge
+from authstate.errors import AuthstateError, ErrorCode
+from authstate.sessions import rules
+from authstate.sessions.access_tokens import mint_access_token, verify_access_token
+from authstate.sessions.keys import KeyRing
+from authstate.sessions.model import AccessToken, IssuedTokens, Session
+from authstate.sessions.refresh_tokens import RefreshToken, RefreshTokenCodec
+from authstate.sessions.store import DATA, PAYLOAD, RotationRefused, SessionStore, session_from_item
+from authstate.storage.table import ConditionFailed, MergeResult
+
+#: Reads of a session whose payload a refused merge still holds, waiting for its undo (design §7).
+OVER_CAP_REREADS = 6
+#: Rounds of judging a refused refresh whose session keeps changing under it.
+JOIN_ATTEMPTS = 4
+
+
+def _same_text(presented: str, expected: str) -> bool:
+    """Constant-time comparison of two strings of any characters (compare_digest on text refuses
+    non-ASCII, so both are compared as UTF-8 bytes)."""
+    return hmac.compare_digest(
+        presented.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
+
+
+class Sessions:
+    def __init__(
+        self,
+        store: SessionStore,
+        keyring: KeyRing,
+        codec: Callable[[], RefreshTokenCodec],
+        settings: Settings,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._store = store
+        self._keyring = keyring
+        self._codec = codec
+        self._settings = settings
+        self._clock = clock
+        self._sleep = sleep
+
+    @property
+    def _cap(self) -> int:
+        return self._settings.max_custom_claims_bytes
+
+    # -- tokens ---------------------------------------------------------------------------------
+
+    def _mint(
+        self,
+        session: Session,
+        *,
+        refresh_hash: str,
+        parent_hash: str | None,
+        now: float,
+        expires_at: int | None = None,
+    ) -> AccessToken:
+        claims = rules.access_token_claims(
+            session,
+            refresh_hash=refresh_hash,
+            parent_hash=parent_hash,
+            issued_at=int(now),
+            expires_at=expires_at
+            if expires_at is not None
+            else int(now) + self._settings.access_token_ttl_seconds,
+            issuer=self._settings.token_issuer,
+        )
+        return AccessToken(mint_access_token(claims, self._keyring.signing_key(now)), claims)
+
+    def verify_token(self, token: str, anti_csrf_token: str | None = None) -> AccessToken:
+        """Signature, algorithm, key and times; no database. Anti-CSRF if the session has it."""
+        claims = verify_access_token(token, self._keyring, self._clock())
+        issuer = self._settings.token_issuer
+        if issuer is not None and claims.get("iss") != issuer:
+            message = "the access token was issued for another issuer"
+            raise AuthstateError(ErrorCode.TOKEN_CLAIMS_INVALID, message)
+        access = AccessToken(token, claims)
+        expected = access.anti_csrf_token
+        if expected is not None and (anti_csrf_token is None or not _same_text(anti_csrf_token, expected)):
+            raise AuthstateError(ErrorCode.ANTI_CSRF_FAILED, "the anti-CSRF token is missing or wrong")
+        return access
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def create(
+        self,
+        user_id: str,
+        tenant_id: str,
+        payload: Mapping[str, Any],
+        data: Mapping[str, Any],
+        *,
+        anti_csrf: bool = False,
+    ) -> IssuedTokens:
+        """One conditional PutItem (plus a key load on a cold Lambda)."""
+        rules.check_custom_claims(payload, field="accessTokenPayload", limit=self._cap)
+        rules.check_session_data(data, field="sessionData")
+        now = self._clock()
+        handle = str(uuid.uuid4())
+        refresh = self._codec().issue(handle, None)
+        session = Session(
+            handle=handle,
+            user_id=user_id,
+            tenant_id=tenant_id,
+            payload=merge({}, payload),
+            created_ms=int(now * 1000),
+            expires_at=int(now) + self._settings.refresh_token_ttl_seconds,
+            refresh_hash=refresh.hash,
+            parent_hash=None,
+            rotated_at=int(now),
+            used_child=None,
+            anti_csrf_token=secrets.token_urlsafe(24) if anti_csrf else None,
+            version=1,
+        )
+        access = self._mint(session, refresh_hash=refresh.hash, parent_hash=None, now=now)
+        self._store.create(session, dict(sorted(data.items())))
+        return IssuedTokens(session, access, refresh)
+
+    def get(self, handle: str) -> tuple[Session, JsonObject]:
+        found = self._store.get(handle, self._clock(), with_data=True)
+        if found is None:
+            raise rules.session_gone(online=False, handle=handle)
+        return found
+
+    def verify(self, token: str, *, check_database: bool, anti_csrf_token: str | None = None) -> AccessToken:
+        """Verify an access token; with ``check_database`` also reject revoked or expired sessions
+        (and note the first use of a child refresh token's access token, for theft detection)."""
+        access = self.verify_token(token, anti_csrf_token)
+        if check_database:
+            self._live_session(access, with_data=False)
+        return access
+
+    def verify_with_data(
+        self, token: str, anti_csrf_token: str | None = None
+    ) -> tuple[AccessToken, JsonObject]:
+        """Online read of the session data: verify against the database and read the data in one go."""
+        access = self.verify_token(token, anti_csrf_token)
+        return access, self._live_session(access, with_data=True)[1]
+
+    def _live_session(self, access: AccessToken, *, with_data: bool) -> tuple[Session, JsonObject]:
+        """The live session of a verified token (one GetItem), its first child use recorded."""
+        now = self._clock()
+        found = self._store.get(access.handle, now, with_data=with_data)
+        if found is None:
+            raise rules.session_gone(online=True, handle=access.handle)
+        self._note_use(found[0], access, now)
+        return found
+
+    def _note_use(self, session: Session, access: AccessToken, now: float) -> None:
+        """The first use of an access token minted from a child of the current refresh token is
+        recorded (one more write, once per rotation), so that presenting the parent again is theft."""
+        parent = access.parent_hash
+        if parent is not None and session.refresh_hash == parent and session.used_child is None:
+            self._store.record_child_use(session.handle, parent, access.refresh_hash, now)
+
+    def revoke(self, handle: str) -> bool:
+        return self._store.delete(handle)
+
+    def handles_of_user(self, user_id: str, tenant_id: str | None = None) -> list[str]:
+        return self._store.handles_of_user(user_id, tenant_id, self._clock())
+
+    def revoke_all(self, user_id: str, tenant_id: str | None = None) -> list[str]:
+        return [handle for handle in self.handles_of_user(user_id, tenant_id) if self.revoke(handle)]
+
+    # -- access-token payload -------------------------------------------------------------------
+
+    def merge_payload_online(
+        self, token: str, update: Mapping[str, Any], anti_csrf_token: str | None = None
+    ) -> AccessToken:
+        """Verify, merge into the stored payload with one conditional UpdateItem, and return a new
+        access token at once (same ``exp``, same refresh-token hashes)."""
+        access = self.verify_token(token, anti_csrf_token)
+        rules.check_custom_claims(update, field="update", limit=self._cap)
+        rules.check_claims_size(merge(access.payload, update), limit=self._cap)
+        now = self._clock()
+        result = self._merge_payload(access.handle, update, now, online=True, must_fit=True)
+        before = session_from_item(result.item_before)
+        self._note_use(before, access, now)
+        return self._mint(
+            replace(before, payload=result.document()),
+            refresh_hash=access.refresh_hash,
+            parent_hash=access.parent_hash,
+            now=now,
+            expires_at=int(access.claims["exp"]),
+        )
+
+    def merge_payload_offline(self, handle: str, update: Mapping[str, Any]) -> JsonObject:
+        """Merge by handle; tokens carry the change from the next refresh on."""
+        rules.check_custom_claims(update, field="update", limit=self._cap)
+        return self._merge_payload(handle, update, self._clock(), online=False, must_fit=False).document()
+
+    def _merge_payload(
+        self, handle: str, update: Mapping[str, Any], now: float, *, online: bool, must_fit: bool
+    ) -> MergeResult:
+        """One UpdateItem, then the cap on exactly what it produced. DynamoDB cannot check a merged
+        map's size, and merges checked against different snapshots (old tokens, offline) can together
+        pass the cap; so a merge that leaves the payload over the cap is undone (the keys it wrote
+        that still hold its values) and answered 413. A merge that shrinks an over-cap payload (a cap
+        lowered since) is kept, unless a token must be minted from it (``must_fit``)."""
+        try:
+            result = self._store.merge_payload(handle, update, now)
+        except ConditionFailed:
+            raise rules.session_gone(online=online, handle=handle) from None
+        measured = size(result.document())
+        if measured > self._cap and (must_fit or measured > size(result.before(update))):
+            if not self._store.undo(handle, PAYLOAD, update, result):
+                raise rules.session_gone(online=online, handle=handle)
+            message = f"the merged custom claims would be {measured} bytes; the limit is {self._cap}"
+            raise AuthstateError(ErrorCode.ACCESS_TOKEN_PAYLOAD_TOO_LARGE, message)
+        return result
+
+    # -- session data (database only, never in a token) -----------------------------------------
+
+    def get_data(self, handle: str, *, online: bool = False) -> JsonObject:
+        found = self._store.get(handle, self._clock(), with_data=True)
+        if found is None:
+            raise rules.session_gone(online=online, handle=handle)
+        return found[1]
+
+    def put_data(self, handle: str, data: Mapping[str, Any], *, online: bool = False) -> JsonObject:
+        """Overwrite the whole session data, as sent (nulls included): one conditional UpdateItem."""
+        rules.check_session_data(data, field="sessionData")
+        document = dict(sorted(data.items()))
+        try:
+            self._store.put_data(handle, document, self._clock())
+        except ConditionFailed:
+            raise rules.session_gone(online=online, handle=handle) from None
+        return document
+
+    def merge_data(self, handle: str, update: Mapping[str, Any], *, online: bool = False) -> JsonObject:
+        """Root-level merge; one that takes the data past its limit is undone and answered 413."""
+        rules.check_session_data(update, field="update")
+        try:
+            result = self._store.merge_data(handle, update, self._clock())
+        except ConditionFailed:
+            raise rules.session_gone(online=online, handle=handle) from None
+        except AuthstateError as error:
+            if error.code is ErrorCode.ITEM_TOO_LARGE:  # DynamoDB refused it: far over the data limit
+                message = "the merged session data would not fit in the session"
+                raise AuthstateError(ErrorCode.SESSION_DATA_TOO_LARGE, message) from error
+            raise
+        after = result.document()
+        try:
+            rules.check_session_data_size(after)
+        except AuthstateError:
+            if not self._store.undo(handle, DATA, update, result):
+                raise rules.session_gone(online=online, handle=handle) from None
+            raise
+        return after
+
+    # -- refresh --------------------------------------------------------------------------------
+
+    def refresh(self, token: str) -> IssuedTokens:
+        """Rotate the refresh token: one conditional UpdateItem in the usual case; a refused one is
+        judged from the session as the refusal returned it (``rules.judge_refused_refresh``)."""
+        presented = self._codec().parse(token)
+        handle = presented.session_handle
+        now = self._clock()
+        expires_at = int(now) + self._settings.refresh_token_ttl_seconds
+        try:
+            session = self._store.rotate(handle, presented.hash, presented.parent_hash, now, expires_at)
+            head = presented.hash
+        except RotationRefused as refused:
+            session, head = self._judge(presented, refused.session, now, expires_at)
+        child = self._codec().issue(handle, head)
+        session = self._with_payload_under_cap(session, now)
+        access = self._mint(session, refresh_hash=child.hash, parent_hash=head, now=now)
+        return IssuedTokens(session, access, child)
+
+    def _judge(
+        self, presented: RefreshToken, session: Session | None, now: float, expires_at: int
+    ) -> tuple[Session, str]:
+        for _ in range(JOIN_ATTEMPTS):
+            if session is None:
+                raise AuthstateError(ErrorCode.SESSION_REVOKED, "the session was revoked")
+            verdict = rules.judge_refused_refresh(
+                presented, session, now, self._settings.refresh_reuse_window_seconds
+            )
+            if isinstance(verdict, AuthstateError):
+                raise verdict
+            if isinstance(verdict, rules.Theft):
+                self._store.delete(session.handle)
+                raise AuthstateError(
+                    ErrorCode.TOKEN_THEFT_DETECTED,
+                    "a refresh token was reused after rotation: the session has been revoked",
+                    details={"sessionHandle": session.handle, "userId": session.user_id},
+                )
+            try:
+                joined = self._store.join(
+                    session.handle,
+                    session,
+                    verdict.head,
+                    promote=verdict.promote,
+                    now=now,
+                    expires_at=expires_at,
+                )
+            except RotationRefused as refused:  # the session moved on meanwhile: judge it again
+                session = refused.session
+                continue
+            return joined, verdict.head
+        raise AuthstateError(ErrorCode.CONFLICT, "the session kept changing during this refresh; retry")
+
+    def _with_payload_under_cap(self, session: Session, now: float) -> Session:
+        """The session to mint from, its payload within the cap. A payload over it is one a refused
+        merge is undoing this very moment: read again until the undo has landed (design §7)."""
+        delay = 0.01
+        for _ in range(OVER_CAP_REREADS):
+            if size(session.payload) <= self._cap:
+                return session
+            self._sleep(delay)
+            delay *= 2
+            found = self._store.get(session.handle, now)
+            if found is None:
+                raise rules.session_gone(online=True, handle=session.handle)
+            session = found[0]
+        rules.check_claims_size(session.payload, limit=self._cap, what="the session's stored custom claims")
+        return session

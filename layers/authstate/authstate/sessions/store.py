@@ -1,0 +1,251 @@
+"""The sessions table: every read, UpdateItem and condition expression of a session, and nothing else.
+
+One item per session::
+
+    sessionHandle  userId  tenantId  createdAt(ms)  expiresAt(s, also the TTL)  version
+    payload   map of custom claims (JSON texts)     data  map of session data (JSON texts)
+    refreshHash        hash of the current refresh token
+    parentRefreshHash  hash of the token the current one was rotated from ("-" for none)
+    rotatedAt          when the current refresh token became current (s)
+    usedChild          {c: hash, t: s}: the first child of the current token seen in use, and when
+    antiCsrfToken      only when the session was created with anti-CSRF
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from typing import Any
+
+from authstate.documents.expressions import UpdateBuilder, decode_document, encode_document
+from authstate.sessions.model import Session, UsedChild
+from authstate.storage.table import (
+    ConditionFailed,
+    Item,
+    MergeResult,
+    Precondition,
+    Table,
+    merge_document,
+    undo_merge,
+)
+
+PAYLOAD = "payload"
+DATA = "data"
+USER_INDEX = "byUser"
+NO_PARENT = "-"
+
+
+class RotationRefused(Exception):
+    """The one-call rotation's condition did not hold; ``session`` is the session as it was then
+    (``None`` if there was none), so the refusal can be judged without reading it again."""
+
+    def __init__(self, session: Session | None) -> None:
+        super().__init__("rotation refused")
+        self.session = session
+
+
+class _Live(Precondition):
+    """The session has not expired (an expired session reads as missing before the TTL deletes it)."""
+
+    def __init__(self, now: float) -> None:
+        self._now = int(now)
+
+    def add_to(self, builder: UpdateBuilder) -> None:
+        builder.condition(f"{builder.name('expiresAt')}>{builder.value({'N': str(self._now)})}")
+
+
+def _key(handle: str) -> Item:
+    return {"sessionHandle": {"S": handle}}
+
+
+def session_from_item(item: Item) -> Session:
+    used = item.get("usedChild", {}).get("M")
+    parent = item["parentRefreshHash"]["S"]
+    rotated = item.get("rotatedAt")
+    return Session(
+        handle=item["sessionHandle"]["S"],
+        user_id=item["userId"]["S"],
+        tenant_id=item["tenantId"]["S"],
+        payload=decode_document(item.get(PAYLOAD)),
+        created_ms=int(item["createdAt"]["N"]),
+        expires_at=int(item["expiresAt"]["N"]),
+        refresh_hash=item["refreshHash"]["S"],
+        parent_hash=None if parent == NO_PARENT else parent,
+        rotated_at=int(rotated["N"]) if rotated else int(item["createdAt"]["N"]) // 1000,
+        used_child=UsedChild(used["c"]["S"], int(used["t"]["N"])) if used else None,
+        anti_csrf_token=item.get("antiCsrfToken", {}).get("S"),
+        version=int(item["version"]["N"]),
+    )
+
+
+class SessionStore:
+    def __init__(self, table: Table) -> None:
+        self._table = table
+
+    # -- reads and lifecycle -------------------------------------------------------------------
+
+    def create(self, session: Session, data: Mapping[str, Any]) -> None:
+        """One conditional PutItem. The handle is a fresh uuid4, so if the condition fails the item
+        under it can only be this very put, applied by an attempt whose response was lost before
+        botocore retried it: that is success."""
+        item: Item = {
+            **_key(session.handle),
+            "userId": {"S": session.user_id},
+            "tenantId": {"S": session.tenant_id},
+            PAYLOAD: encode_document(session.payload),
+            DATA: encode_document(data),
+            "createdAt": {"N": str(session.created_ms)},
+            "expiresAt": {"N": str(session.expires_at)},
+            "refreshHash": {"S": session.refresh_hash},
+            "parentRefreshHash": {"S": session.parent_hash or NO_PARENT},
+            "rotatedAt": {"N": str(session.rotated_at)},
+            "version": {"N": str(session.version)},
+        }
+        if session.anti_csrf_token is not None:
+            item["antiCsrfToken"] = {"S": session.anti_csrf_token}
+        with contextlib.suppress(ConditionFailed):
+            self._table.put(item, condition="attribute_not_exists(#h)", names={"#h": "sessionHandle"})
+
+    def get(
+        self, handle: str, now: float, *, with_data: bool = False
+    ) -> tuple[Session, dict[str, Any]] | None:
+        """The live session (and its data, if asked) from one consistent GetItem; ``None`` if missing
+        or expired."""
+        projection = None if with_data else list(_SESSION_ATTRIBUTES)
+        item = self._table.get(_key(handle), projection=projection)
+        if item is None:
+            return None
+        session = session_from_item(item)
+        if not session.is_live(now):
+            return None
+        return session, decode_document(item.get(DATA)) if with_data else {}
+
+    def delete(self, handle: str) -> bool:
+        """Revoke: whether there was a session to delete."""
+        return self._table.delete(_key(handle), return_old=True) is not None
+
+    def handles_of_user(self, user_id: str, tenant_id: str | None, now: float) -> list[str]:
+        """Live sessions of a user (all tenants, or one), from the ``byUser`` index, not a scan."""
+        names = {"#u": "userId", "#e": "expiresAt"}
+        values: dict[str, Any] = {":u": {"S": user_id}, ":now": {"N": str(int(now))}}
+        condition = "#u=:u"
+        if tenant_id is not None:
+            names["#t"] = "tenantId"
+            values[":t"] = {"S": tenant_id}
+            condition += " AND #t=:t"
+        items = self._table.query(
+            IndexName=USER_INDEX,
+            KeyConditionExpression=condition,
+            FilterExpression="#e>:now",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+        return sorted(item["sessionHandle"]["S"] for item in items)
+
+    # -- documents -----------------------------------------------------------------------------
+
+    def merge_payload(self, handle: str, update: Mapping[str, Any], now: float) -> MergeResult:
+        """Merge into the custom claims of a live session (one UpdateItem, the item before it back)."""
+        return merge_document(self._table, _key(handle), PAYLOAD, update, precondition=_Live(now))
+
+    def merge_data(
+        self, handle: str, update: Mapping[str, Any], now: float, *, return_document: bool = True
+    ) -> MergeResult:
+        return merge_document(
+            self._table, _key(handle), DATA, update, precondition=_Live(now), return_document=return_document
+        )
+
+    def undo(self, handle: str, document: str, update: Mapping[str, Any], result: MergeResult) -> bool:
+        """Take a refused merge back (``storage.table.undo_merge``); ``False`` if the session is gone."""
+        return undo_merge(self._table, _key(handle), document, update, result)
+
+    def put_data(self, handle: str, data: Mapping[str, Any], now: float) -> None:
+        """Overwrite the whole session data of a live session: one conditional UpdateItem."""
+        builder = UpdateBuilder()
+        builder.set(builder.name(DATA), encode_document(data)).bump_version()
+        builder.condition(f"attribute_exists({builder.name('sessionHandle')})")
+        _Live(now).add_to(builder)
+        self._table.update(_key(handle), builder.build(), return_values="NONE")
+
+    # -- refresh-token state -------------------------------------------------------------------
+
+    def record_child_use(self, handle: str, parent_hash: str, child_hash: str, now: float) -> None:
+        """Note the first use of an access token minted from a child of the current refresh token, so
+        that presenting the current token again later is theft. Once per rotation; a no-op if the
+        parent is no longer current or a child was recorded first."""
+        builder = UpdateBuilder()
+        used = builder.name("usedChild")
+        builder.set(used, {"M": {"c": {"S": child_hash}, "t": {"N": str(int(now))}}}).bump_version()
+        builder.condition(f"{builder.name('refreshHash')}={builder.value({'S': parent_hash})}")
+        builder.condition(f"attribute_not_exists({used})")
+        _Live(now).add_to(builder)
+        with contextlib.suppress(ConditionFailed):
+            self._table.update(_key(handle), builder.build(), return_values="NONE")
+
+    def rotate(
+        self, handle: str, presented_hash: str, parent_hash: str | None, now: float, expires_at: int
+    ) -> Session:
+        """The one-call rotation (design note §4): accept the current token if none of its children was
+        used (a retry), or the first use of a child of the current token (promote it to current).
+        The condition *is* the check, so there is no read-then-write race. Raises
+        :class:`RotationRefused` with the session as it was, read by the failed call itself."""
+        builder = UpdateBuilder()
+        current, used = builder.name("refreshHash"), builder.name("usedChild")
+        this = builder.value({"S": presented_hash})
+        retry = f"{current}={this} AND attribute_not_exists({used})"
+        if parent_hash is None:
+            builder.condition(retry)
+        else:
+            promote = (
+                f"{current}={builder.value({'S': parent_hash})}"
+                f" AND (attribute_not_exists({used}) OR {used}.{builder.name('c')}={this})"
+            )
+            builder.condition(f"({retry}) OR ({promote})")
+        _Live(now).add_to(builder)
+        # A retry leaves the state as it is (its parent is the stored parent); a promotion moves it on.
+        builder.set(current, {"S": presented_hash})
+        builder.set(builder.name("parentRefreshHash"), {"S": parent_hash or NO_PARENT})
+        builder.set(builder.name("rotatedAt"), {"N": str(int(now))})
+        builder.set(builder.name("expiresAt"), {"N": str(expires_at)})
+        builder.remove(used).bump_version()
+        return self._update_state(handle, builder)
+
+    def join(
+        self, handle: str, session: Session, head: str, *, promote: bool, now: float, expires_at: int
+    ) -> Session:
+        """Let a refresh token that lost a race within the reuse window join the winning branch:
+        promote ``head`` if asked, extend the session; only if the state is still ``session``'s."""
+        builder = UpdateBuilder()
+        builder.condition(f"{builder.name('version')}={builder.value({'N': str(session.version)})}")
+        _Live(now).add_to(builder)
+        if promote:
+            builder.set(builder.name("refreshHash"), {"S": head})
+            builder.set(builder.name("parentRefreshHash"), {"S": session.refresh_hash})
+            builder.set(builder.name("rotatedAt"), {"N": str(int(now))})
+            builder.remove(builder.name("usedChild"))
+        builder.set(builder.name("expiresAt"), {"N": str(expires_at)}).bump_version()
+        return self._update_state(handle, builder)
+
+    def _update_state(self, handle: str, builder: UpdateBuilder) -> Session:
+        try:
+            item = self._table.update(_key(handle), builder.build(), old_item_on_failure=True)
+        except ConditionFailed as failure:
+            raise RotationRefused(session_from_item(failure.item) if failure.item else None) from None
+        return session_from_item(item)
+
+
+#: Everything but the session data: what a read that does not return the data fetches.
+_SESSION_ATTRIBUTES = (
+    "sessionHandle",
+    "userId",
+    "tenantId",
+    PAYLOAD,
+    "createdAt",
+    "expiresAt",
+    "refreshHash",
+    "parentRefreshHash",
+    "rotatedAt",
+    "usedChild",
+    "antiCsrfToken",
+    "version",
+)
