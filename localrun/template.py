@@ -181,6 +181,13 @@ class Template:
             )
         return specs
 
+    def function_serving(self, route_key: str) -> str | None:
+        """The logical id of the function whose HttpApi event has this route key, if any."""
+        for spec in self.functions():
+            if any(route.key == route_key for route in spec.routes):
+                return spec.logical_id
+        return None
+
     def function(self, logical_id: str) -> FunctionSpec:
         for spec in self.functions():
             if spec.logical_id == logical_id:
