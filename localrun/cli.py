@@ -127,6 +127,7 @@ def serve(arguments: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             pass
         finally:
+            progress("stopping" + ("" if arguments.dynamodb_endpoint else " (DynamoDB Local too)") + " ...")
             server.server_close()
             functions.close()
     return 0
