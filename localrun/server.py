@@ -143,10 +143,13 @@ class Gateway:
         if method not in ("GET", "HEAD"):
             return None
         if path == OPENAPI_PATH:
-            return _json(200, openapi_document())
-        if path == DOCS_PATH or path.startswith(f"{DOCS_PATH}/"):
-            return _docs(path.removeprefix(DOCS_PATH).lstrip("/"))
-        return None
+            reply = _json(200, openapi_document())
+        elif path == DOCS_PATH or path.startswith(f"{DOCS_PATH}/"):
+            reply = _docs(path.removeprefix(DOCS_PATH).lstrip("/"))
+        else:
+            return None
+        reply.function = "local page"
+        return reply
 
     def _invoke(
         self, match: Match, method: str, target: Target, headers: dict[str, str], body: bytes
@@ -251,6 +254,7 @@ class _Connection:
                 return
             if start is None:  # closed, or idle for too long, between requests
                 return
+            exchange.request_line = _printable(start.partition(b"\n")[0].strip()[:200])
             connection = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
             connection.receive_data(start)
             if not self._exchange(connection, exchange):
@@ -375,6 +379,12 @@ class _Connection:
                 received += len(chunk)
         except OSError:
             pass
+
+
+def _printable(raw: bytes) -> str:
+    """For the access log: what the client sent, with no control characters for the terminal."""
+    text = raw.decode("ascii", "backslashreplace")
+    return "".join(char if char.isprintable() else f"\\x{ord(char):02x}" for char in text)
 
 
 def _check_framing(request: h11.Request) -> None:
