@@ -11,8 +11,8 @@ setup:
 setup-sam:
 	@scripts/setup.sh --sam
 
-run: setup  ## DynamoDB Local + every API route of template.yaml on http://127.0.0.1:3000
-	$(PY) -m localrun serve --port $${PORT:-3000}
+run: setup  ## DynamoDB Local + every API route of template.yaml on http://127.0.0.1:3000 (ARGS='--metrics' etc.)
+	@$(PY) -m localrun serve --port $${PORT:-3000} $(ARGS)
 
 test: setup  ## unit, integration (DynamoDB Local) and end-to-end (HTTP) tests
 	$(PY) -m pytest -m "not fuzz" $(PYTEST_ARGS)

@@ -139,12 +139,13 @@ class DynamoDBLocal:
 
 
 @contextlib.contextmanager
-def running_dynamodb(endpoint: str | None = None) -> Iterator[str]:
+def running_dynamodb(endpoint: str | None = None, *, quiet: bool = False) -> Iterator[str]:
     """``endpoint`` if one is given, else a DynamoDB Local of our own, stopped however the block ends."""
     if endpoint:
         yield endpoint
         return
-    print("starting DynamoDB Local ...", file=sys.stderr, flush=True)
+    if not quiet:
+        print("starting DynamoDB Local ...", file=sys.stderr, flush=True)
     with DynamoDBLocal() as local:
         yield local.endpoint
 

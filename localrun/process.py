@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import subprocess
 import sys
 import time
@@ -23,24 +22,26 @@ def local_server(
     log_path: Path,
     *,
     extra_args: Sequence[str] = (),
-    environment: Mapping[str, str] | None = None,
+    parameter_overrides: Mapping[str, str] | None = None,
     timeout: float = 60.0,
 ) -> Iterator[str]:
     """Serve the template on a free loopback port against ``dynamodb_endpoint``; yields the base URL.
 
-    Everything the server and its functions print goes to ``log_path``; ``environment`` is added to
-    the functions' environment (e.g. a setting). The server is stopped (SIGTERM, then SIGKILL) however
-    the block ends."""
+    Everything the server and its functions print goes to ``log_path``; ``parameter_overrides`` replace
+    template parameters' defaults. The server is stopped (SIGTERM, then SIGKILL) however the block ends."""
     port = free_port()
     command = [
         sys.executable, "-m", "localrun", "serve", "--host", "127.0.0.1", "--port", str(port), "--quiet",
         "--dynamodb-endpoint", dynamodb_endpoint, "--api-key", api_key, *extra_args,
     ]  # fmt: skip
+    if parameter_overrides:
+        command += [
+            "--parameter-overrides",
+            *(f"{name}={value}" for name, value in parameter_overrides.items()),
+        ]
     url = f"http://127.0.0.1:{port}"
     with log_path.open("wb") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
-            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **(environment or {})}
-        )
+        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
         try:
             _wait_until_serving(url, process, log_path, timeout)
             yield url

@@ -8,6 +8,7 @@ one is started instead (its first event is its cold start).
 from __future__ import annotations
 
 import importlib.util
+import io
 import itertools
 import multiprocessing
 import os
@@ -15,11 +16,12 @@ import sys
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from types import ModuleType
-from typing import Any
+from typing import Any, TextIO, cast
 
 from localrun.template import FunctionSpec, Template
 
@@ -42,8 +44,11 @@ class LambdaContext:
         return max(0, self.deadline_ms - int(time.time() * 1000))
 
 
-def configure_environment(template: Template, dynamodb_endpoint: str, api_key: str) -> None:
-    """Process environment as Lambda would see it, pointed at DynamoDB Local, never at AWS."""
+def configure_environment(
+    template: Template, dynamodb_endpoint: str, api_key: str, *, metrics: bool = False
+) -> None:
+    """Process environment as Lambda would see it, pointed at DynamoDB Local, never at AWS.
+    ``metrics``: the functions print Powertools' EMF metric lines (noise locally, so off by default)."""
     for layer_dir in template.layer_dirs():
         if str(layer_dir) not in sys.path:
             sys.path.insert(0, str(layer_dir))
@@ -66,7 +71,51 @@ def configure_environment(template: Template, dynamodb_endpoint: str, api_key: s
     )
     os.environ.pop("AWS_SESSION_TOKEN", None)
     os.environ.pop("AWS_PROFILE", None)
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # EMF lines are noise locally
+    os.environ["POWERTOOLS_METRICS_DISABLED"] = "false" if metrics else "true"
+
+
+def metrics_enabled() -> bool:
+    return os.environ.get("POWERTOOLS_METRICS_DISABLED", "false").lower() not in ("true", "1")
+
+
+#: How every CloudWatch embedded-metric-format line starts (Powertools prints them on stdout).
+EMF_PREFIX = '{"_aws":'
+
+
+class WithoutMetrics(io.TextIOBase):
+    """``stream`` less its EMF lines. POWERTOOLS_METRICS_DISABLED silences Powertools' metrics
+    except the ColdStart one (``single_metric`` ignores it), so the lines are dropped here."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._line = ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str, /) -> int:
+        self._line += text
+        while "\n" in self._line:
+            line, _, self._line = self._line.partition("\n")
+            if not line.startswith(EMF_PREFIX):
+                self._stream.write(line + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        # a partial line is kept until its end unless it cannot be the start of a metric line
+        if self._line and not (self._line.startswith(EMF_PREFIX) or EMF_PREFIX.startswith(self._line)):
+            self._stream.write(self._line)
+            self._line = ""
+        self._stream.flush()
+
+
+def function_output(stream: TextIO) -> TextIO:
+    """Where a function's own output (logs, metrics) should go: ``stream``, less metrics unless
+    enabled; then also no warning that a request had no metric to publish (each error path's)."""
+    if metrics_enabled():
+        return stream
+    warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
+    return cast(TextIO, WithoutMetrics(stream))
 
 
 def load_module(spec: FunctionSpec) -> ModuleType:
@@ -116,6 +165,9 @@ def _serve_invocations(spec: FunctionSpec, connection: Connection) -> None:
     """A worker process: load the function on the first event (its cold start), then answer events
     one at a time until the server goes away."""
     handler = None
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)  # each log line on the console as it is written
+    sys.stdout = function_output(sys.stdout)  # before the function's Logger takes sys.stdout
     while True:
         try:
             event = connection.recv()

@@ -36,10 +36,34 @@ def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[st
 _CfnLoader.add_multi_constructor("!", _intrinsic)
 
 
+#: The route key of API Gateway's catch-all route (SAM: an HttpApi event with ``Path: $default``,
+#: or with neither Path nor Method): it gets every request that no other route matches.
+DEFAULT_ROUTE = "$default"
+#: The method of a route that matches every method its path has no route of its own for.
+ANY_METHOD = "ANY"
+
+
 @dataclass(frozen=True)
 class Route:
-    method: str
-    path: str  # API Gateway form, e.g. /users/{userId}/metadata
+    method: str  # upper case, or ANY
+    path: str  # API Gateway form, e.g. /users/{userId}/metadata; or $default
+
+    @property
+    def is_default(self) -> bool:
+        return self.path == DEFAULT_ROUTE
+
+    @property
+    def key(self) -> str:
+        """The event's ``routeKey``: ``GET /users/{userId}/metadata``, ``ANY /items``, ``$default``."""
+        return DEFAULT_ROUTE if self.is_default else f"{self.method} {self.path}"
+
+    @cached_property
+    def specificity(self) -> tuple[int, ...]:
+        """Sort key, most specific first, as API Gateway chooses among routes that match a path:
+        segment by segment, a literal beats a ``{parameter}``, which beats a greedy ``{proxy+}``."""
+        return tuple(
+            2 if segment.endswith("+}") else 1 if "{" in segment else 0 for segment in self.path.split("/")
+        )
 
     @cached_property  # compiled once, not on every request the router matches
     def pattern(self) -> re.Pattern[str]:
@@ -54,6 +78,13 @@ class Route:
         return re.compile(f"^{regex}$")
 
 
+def _http_api_route(properties: dict[str, Any]) -> Route:
+    """The route of one HttpApi event, as SAM reads it: no Path and no Method is the $default route."""
+    path = str(properties.get("Path", DEFAULT_ROUTE))
+    method = str(properties.get("Method", ANY_METHOD)).upper()
+    return Route(ANY_METHOD if path == DEFAULT_ROUTE else method, path)
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
     logical_id: str
@@ -66,10 +97,18 @@ class FunctionSpec:
 @dataclass(frozen=True)
 class Template:
     raw: dict[str, Any]
+    #: Parameter values that replace the template's defaults (as ``sam --parameter-overrides`` does).
+    parameter_overrides: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, path: Path = TEMPLATE) -> Template:
-        return cls(yaml.load(path.read_text(), Loader=_CfnLoader))  # noqa: S506 - SafeLoader subclass
+    def load(cls, path: Path = TEMPLATE, parameter_overrides: dict[str, str] | None = None) -> Template:
+        raw = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+        overrides = dict(parameter_overrides or {})
+        unknown = sorted(set(overrides) - set(raw.get("Parameters", {})))
+        if unknown:
+            known = ", ".join(raw.get("Parameters", {}))
+            raise KeyError(f"no parameter {', '.join(unknown)} in {path.name} (known: {known})")
+        return cls(raw, overrides)
 
     def resources(self, kind: str) -> dict[str, dict[str, Any]]:
         return {
@@ -121,7 +160,9 @@ class Template:
             if resource is not None:
                 return self.table_name(name) if resource["Type"] == "AWS::DynamoDB::Table" else None
             parameter = self.raw.get("Parameters", {}).get(name)
-            return None if parameter is None else str(parameter.get("Default", ""))
+            if parameter is None:
+                return None
+            return self.parameter_overrides.get(name, str(parameter.get("Default", "")))
         return None
 
     def functions(self) -> list[FunctionSpec]:
@@ -135,8 +176,8 @@ class Template:
                 k: v for k, v in ((k, self._resolve(v)) for k, v in variables.items()) if v is not None
             }
             routes = [
-                Route(event["Properties"]["Method"].upper(), event["Properties"]["Path"])
-                for event in properties.get("Events", {}).values()
+                _http_api_route(event.get("Properties") or {})
+                for event in (properties.get("Events") or {}).values()
                 if event.get("Type") == "HttpApi"
             ]
             specs.append(
@@ -149,6 +190,13 @@ class Template:
                 )
             )
         return specs
+
+    def function_serving(self, route_key: str) -> str | None:
+        """The logical id of the function whose HttpApi event has this route key, if any."""
+        for spec in self.functions():
+            if any(route.key == route_key for route in spec.routes):
+                return spec.logical_id
+        return None
 
     def function(self, logical_id: str) -> FunctionSpec:
         for spec in self.functions():

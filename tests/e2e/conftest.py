@@ -43,7 +43,7 @@ def server_url(dynamodb_endpoint: str, server_log: Path) -> Iterator[str]:
         API_KEY,
         server_log,
         extra_args=["--log-level", "DEBUG"],
-        environment={"REFRESH_REUSE_WINDOW_SECONDS": "0"},
+        parameter_overrides={"RefreshReuseWindowSeconds": "0"},
     ) as url:
         yield url
 
