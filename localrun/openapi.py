@@ -15,14 +15,23 @@ import warnings
 from functools import cache
 from typing import Any
 
-from localrun.template import Template
+from localrun.template import FunctionSpec, Template
 
 TITLE = "authstate"
 VERSION = "0.2.0"
 API_KEY_SCHEME = "ApiKeyAuth"
 X_API_KEY_SCHEME = "XApiKeyAuth"
 BEARER_SCHEME = "BearerAuth"
+CDI_PREFIX = "/cdi/"
 _POWERTOOLS_ONLY_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
+
+
+def documented_functions(template: Template) -> list[FunctionSpec]:
+    """Every function but the CDI's (under /cdi/): that one speaks SuperTokens' Core Driver Interface,
+    which SuperTokens documents; it is not authstate's API."""
+    return [
+        spec for spec in template.functions() if not all(r.path.startswith(CDI_PREFIX) for r in spec.routes)
+    ]
 
 
 def build_openapi(template: Template | None = None) -> dict[str, Any]:
@@ -50,7 +59,7 @@ def build_openapi(template: Template | None = None) -> dict[str, Any]:
         security=[{API_KEY_SCHEME: []}, {X_API_KEY_SCHEME: []}, {BEARER_SCHEME: []}],
         on_conflict="error",
     )
-    for spec in template.functions():
+    for spec in documented_functions(template):
         merge.add_file(spec.code_dir / f"{spec.handler.rpartition('.')[0]}.py", resolver_name="app")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a function that fails to load must fail the build, not vanish

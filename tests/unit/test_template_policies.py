@@ -20,6 +20,8 @@ update=UpdateItem, delete=DeleteItem, query=Query):
   undo is UpdateItem too); refresh = UpdateItem, GetItem (waiting for an over-cap undo), DeleteItem on
   theft; reads = GetItem; revocation = DeleteItem; listing = Query on the ``byUser`` index.
 - the API key (``edge.auth``): every function but the JWKS reads the secret (GetSecretValue).
+- SuperTokens' Core Driver Interface (``functions/cdi``): all of the above that the SDKs' session and
+  user-metadata calls need (it creates, verifies, refreshes, merges, reads and revokes).
 
 SAM adds basic logging itself; it is not listed.
 """
@@ -72,6 +74,14 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     },
     "SessionsFunction": {SECRET: {"GetSecretValue"}, SESSIONS: {"GetItem", "DeleteItem"}, BY_USER: {"Query"}},
     "JwksFunction": {PUBLIC_KEYS: {"Query"}, KEYS: {"PutItem"}},
+    "CdiFunction": {
+        SECRET: {"GetSecretValue"},
+        SESSIONS: {"PutItem", "GetItem", "UpdateItem", "DeleteItem"},
+        BY_USER: {"Query"},
+        META: {"GetItem", "UpdateItem", "PutItem", "DeleteItem"},
+        KEYS: {"Query", "PutItem"},
+        MAC_KEY: {"GetItem", "PutItem"},
+    },
 }
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from authstate.documents.jsondoc import dumps
+
 
 def merge(old: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
     """A new document: ``old`` with ``update`` applied by the root-level rule, root keys sorted
@@ -20,3 +22,16 @@ def merge(old: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
         else:
             result[key] = value
     return dict(sorted(result.items()))
+
+
+def difference(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """The update that turns ``old`` into ``new`` by the root-level rule: the keys whose value changed
+    or appeared, and ``None`` for each key that is gone (``merge(old, difference(old, new))`` is
+    ``new`` without its null values). Values are compared as canonical JSON, so equal numbers written
+    differently count as changed."""
+
+    changed: dict[str, Any] = {key: None for key in old if key not in new}
+    for key, value in new.items():
+        if key not in old or dumps(old[key]) != dumps(value):
+            changed[key] = value
+    return changed

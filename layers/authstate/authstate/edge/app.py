@@ -28,9 +28,9 @@ from pydantic import BaseModel
 from authstate import services
 from authstate.documents.jsondoc import dumps, parse_body
 from authstate.edge.auth import require_api_key
-from authstate.edge.models import SESSION_HANDLE_EXAMPLE, TENANT_ID_RULE
 from authstate.errors import AuthstateError, ErrorCode, InternalError
-from authstate.limits import MAX_BODY_BYTES, MAX_USER_ID_BYTES
+from authstate.identifiers import SESSION_HANDLE_EXAMPLE, TENANT_ID_RULE, USER_ID_RULE
+from authstate.limits import MAX_BODY_BYTES
 
 logger = Logger()
 metrics = Metrics()
@@ -43,10 +43,7 @@ _PATH_SAFE = "/-._~()'!*:@,;=+&$%"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 #: What each parameter must be, for the error that names it.
 _PARAMETER_ERRORS: Mapping[tuple[str, str], tuple[ErrorCode, str]] = {
-    ("path", "userId"): (
-        ErrorCode.INVALID_USER_ID,
-        f"userId must be 1 to {MAX_USER_ID_BYTES} UTF-8 bytes, not blank, without control characters",
-    ),
+    ("path", "userId"): (ErrorCode.INVALID_USER_ID, f"userId must be {USER_ID_RULE}"),
     ("path", "sessionHandle"): (
         ErrorCode.INVALID_SESSION_HANDLE,
         f"sessionHandle must be a session handle: a lower-case UUID such as {SESSION_HANDLE_EXAMPLE}",

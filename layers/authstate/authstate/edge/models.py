@@ -4,7 +4,6 @@ validate requests and to build the OpenAPI document, so each is declared once, h
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -12,6 +11,14 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_seriali
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core.core_schema import SerializerFunctionWrapHandler
 
+from authstate.identifiers import (
+    SESSION_HANDLE_EXAMPLE,
+    SESSION_HANDLE_PATTERN,
+    TENANT_ID_PATTERN,
+    TENANT_ID_RULE,
+    USER_ID_RULE,
+    is_user_id,
+)
 from authstate.limits import MAX_ACCESS_TOKEN_CHARS, MAX_OPAQUE_TOKEN_CHARS, MAX_USER_ID_BYTES
 
 #: A JSON document (user metadata, custom claims, session data). Its values are checked by
@@ -20,25 +27,15 @@ Document = Annotated[
     dict[str, Any], Field(json_schema_extra={"additionalProperties": True}, description="A JSON object")
 ]
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
 
 def _user_id(value: str) -> str:
-    if (
-        not value.strip()
-        or len(value.encode("utf-8", "surrogatepass")) > MAX_USER_ID_BYTES
-        or _CONTROL.search(value)
-    ):
-        raise ValueError(f"must be 1 to {MAX_USER_ID_BYTES} bytes, not blank, without control characters")
+    if not is_user_id(value):
+        raise ValueError(f"must be {USER_ID_RULE}")
     return value
 
 
 UserId = Annotated[str, AfterValidator(_user_id)]
-TENANT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
-TENANT_ID_RULE = "1 to 64 letters, digits, '-' or '_', starting with a letter or digit"
 TenantId = Annotated[str, Field(pattern=TENANT_ID_PATTERN, description=TENANT_ID_RULE)]
-SESSION_HANDLE_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-SESSION_HANDLE_EXAMPLE = "286956d5-6135-4ae9-b41a-2cb2ff73aca0"
 #: A session handle: a lower-case UUID4, as session creation makes them.
 SessionHandle = Annotated[str, Field(pattern=SESSION_HANDLE_PATTERN, examples=[SESSION_HANDLE_EXAMPLE])]
 AccessTokenText = Annotated[str, Field(min_length=1, max_length=MAX_ACCESS_TOKEN_CHARS)]

@@ -75,8 +75,12 @@ def mint_access_token(claims: Mapping[str, Any], key: SigningKey) -> str:
     return api_jws.encode(payload, key.private_key, algorithm=ALGORITHM, headers=headers)
 
 
-def verify_access_token(token: str, keyring: VerificationKeys, now: float) -> dict[str, Any]:
-    """The verified claims of ``token``, or :class:`Unauthorized` with a ``TOKEN_*`` code."""
+def verify_access_token(
+    token: str, keyring: VerificationKeys, now: float, *, allow_expired: bool = False
+) -> dict[str, Any]:
+    """The verified claims of ``token``, or :class:`AuthstateError` with a ``TOKEN_*`` code.
+    ``allow_expired``: a token past its ``exp`` is accepted (a SuperTokens regenerate still stores
+    what an expired token's holder sends, and mints nothing)."""
     segments = token.split(".")
     if len(segments) != 3:
         _reject(
@@ -101,11 +105,11 @@ def verify_access_token(token: str, keyring: VerificationKeys, now: float) -> di
     signing_input = f"{segments[0]}.{segments[1]}".encode("ascii")
     if not _RS256.verify(signing_input, public_key, signature):
         _reject(ErrorCode.TOKEN_SIGNATURE_INVALID, "the access token signature does not verify")
-    _check_claims(claims, now)
+    _check_claims(claims, now, allow_expired=allow_expired)
     return dict(claims)
 
 
-def _check_claims(claims: JsonObject, now: float) -> None:
+def _check_claims(claims: JsonObject, now: float, *, allow_expired: bool) -> None:
     for name in REQUIRED_CLAIMS:
         if name not in claims:
             _reject(ErrorCode.TOKEN_CLAIMS_INVALID, f"the access token lacks the {name} claim")
@@ -118,7 +122,7 @@ def _check_claims(claims: JsonObject, now: float) -> None:
     exp = _numeric_date(claims, "exp")
     iat = _numeric_date(claims, "iat")
     nbf = _numeric_date(claims, "nbf") if "nbf" in claims else None
-    if now >= exp:
+    if now >= exp and not allow_expired:
         _reject(ErrorCode.TOKEN_EXPIRED, "the access token has expired")
     if nbf is not None and nbf > now:
         _reject(ErrorCode.TOKEN_NOT_YET_VALID, "the access token is not valid yet (nbf)")

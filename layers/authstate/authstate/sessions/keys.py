@@ -42,6 +42,12 @@ PUBLISH_AHEAD_SECONDS = 900
 _SLOT_PREFIX = "slot#"
 #: SuperTokens' SDKs tell a dynamic (rotating) key from a static one by this prefix of the kid.
 DYNAMIC_KID_PREFIX = "d-"
+STATIC_KID_PREFIX = "s-"
+#: The static key: created on first use (a SuperTokens SDK asking ``useDynamicSigningKey: false``),
+#: never rotated, never expiring; in the same partition as the slots' keys.
+STATIC_SORT_KEY = "static"
+STATIC_SLOT = -1
+_NEVER = 2**62
 #: What a verify-only keyring reads: everything but ``privateKey``.
 PUBLIC_ATTRIBUTES = ("pk", "sk", "kid", "publicJwk", "notBefore", "signUntil", "expiresAt")
 
@@ -92,6 +98,27 @@ class SigningKey:
             private_pem=pem,
         )
 
+    @classmethod
+    def generate_static(cls) -> SigningKey:
+        """The static key: a kid ``s-…``, signing and verifying until it is deleted."""
+        import uuid
+
+        key = cls.generate(0, rotation_seconds=1, access_token_ttl_seconds=0)
+        kid = STATIC_KID_PREFIX + str(uuid.uuid4())
+        return replace(
+            key,
+            kid=kid,
+            slot=STATIC_SLOT,
+            not_before=0,
+            sign_until=_NEVER,
+            expires_at=_NEVER,
+            jwk={**key.jwk, "kid": kid},
+        )
+
+    @property
+    def is_static(self) -> bool:
+        return self.slot == STATIC_SLOT
+
     @cached_property
     def private_key(self) -> RSAPrivateKey:
         from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -117,19 +144,31 @@ class SigningKey:
     def to_item(self, partition: str) -> Item:
         if self.private_pem is None:
             raise TypeError(f"signing key {self.kid} has no private key to store")
-        return {
+        item: Item = {
             "pk": {"S": partition},
-            "sk": {"S": f"{_SLOT_PREFIX}{self.slot:012d}"},
+            "sk": {"S": STATIC_SORT_KEY if self.is_static else f"{_SLOT_PREFIX}{self.slot:012d}"},
             "kid": {"S": self.kid},
             "privateKey": {"S": self.private_pem},
             "publicJwk": {"M": {name: {"S": value} for name, value in self.jwk.items()}},
-            "notBefore": {"N": str(self.not_before)},
-            "signUntil": {"N": str(self.sign_until)},
-            "expiresAt": {"N": str(self.expires_at)},
         }
+        if not self.is_static:  # the static key has no slot, no end, and no TTL
+            item["notBefore"] = {"N": str(self.not_before)}
+            item["signUntil"] = {"N": str(self.sign_until)}
+            item["expiresAt"] = {"N": str(self.expires_at)}
+        return item
 
     @classmethod
     def from_item(cls, item: Item) -> SigningKey:
+        if item["sk"]["S"] == STATIC_SORT_KEY:
+            return cls(
+                kid=item["kid"]["S"],
+                slot=STATIC_SLOT,
+                not_before=0,
+                sign_until=_NEVER,
+                expires_at=_NEVER,
+                jwk={name: value["S"] for name, value in item["publicJwk"]["M"].items()},
+                private_pem=item["privateKey"]["S"] if "privateKey" in item else None,
+            )
         return cls(
             kid=item["kid"]["S"],
             slot=int(item["sk"]["S"].removeprefix(_SLOT_PREFIX)),
@@ -181,6 +220,12 @@ class KeyRing:
             raise TypeError("this keyring only verifies: it never reads private keys")
         return self._key_for_slot(slot_of(now, self._rotation_seconds), now)
 
+    def static_key(self, now: float) -> SigningKey:
+        """The static key (kid ``s-…``), loaded or created once, whoever creates it."""
+        if not self._can_sign:
+            raise TypeError("this keyring only verifies: it never reads private keys")
+        return self._key_for_slot(STATIC_SLOT, now)
+
     def _key_for_slot(self, slot: int, now: float) -> SigningKey:
         key = self._key_of_slot(slot)
         if key is not None:
@@ -221,9 +266,12 @@ class KeyRing:
         if now >= slot_end - min(PUBLISH_AHEAD_SECONDS, self._rotation_seconds / 2):
             self._key_for_slot(slot + 1, now)
         keys = sorted(
-            (key for key in self._keys.values() if key.expires_at > now), key=lambda k: k.slot, reverse=True
+            (key for key in self._keys.values() if key.expires_at > now and not key.is_static),
+            key=lambda k: k.slot,
+            reverse=True,
         )
-        return {"keys": [dict(key.jwk) for key in keys]}
+        static = [key for key in self._keys.values() if key.is_static]  # listed once it exists
+        return {"keys": [dict(key.jwk) for key in [*keys, *static]]}
 
     def _key_of_slot(self, slot: int) -> SigningKey | None:
         for key in self._keys.values():
@@ -238,8 +286,9 @@ class KeyRing:
         return last is None or not 0 <= now - last < self._unknown_kid_reload_interval
 
     def _reload(self, now: float) -> None:
-        """One consistent Query of the partition; keys past their ``expiresAt`` are dropped."""
-        names = {"#pk": "pk", "#sk": "sk", "#expiresAt": "expiresAt"}
+        """One consistent Query of the partition (every slot's key and the static key, if any); keys
+        past their ``expiresAt`` are dropped."""
+        names = {"#pk": "pk", "#expiresAt": "expiresAt"}
         projection: dict[str, Any] = {}
         if not self._can_sign:
             names.update({f"#a{i}": attribute for i, attribute in enumerate(PUBLIC_ATTRIBUTES)})
@@ -248,14 +297,11 @@ class KeyRing:
                 "Select": "SPECIFIC_ATTRIBUTES",
             }
         items = self._table.query(
-            KeyConditionExpression="#pk = :pk AND begins_with(#sk, :prefix)",
-            FilterExpression="#expiresAt > :now",
+            KeyConditionExpression="#pk = :pk",
+            # The static key has no expiresAt.
+            FilterExpression="attribute_not_exists(#expiresAt) OR #expiresAt > :now",
             ExpressionAttributeNames=names,
-            ExpressionAttributeValues={
-                ":pk": {"S": self._partition},
-                ":prefix": {"S": _SLOT_PREFIX},
-                ":now": {"N": str(math.floor(now))},
-            },
+            ExpressionAttributeValues={":pk": {"S": self._partition}, ":now": {"N": str(math.floor(now))}},
             ConsistentRead=True,
             **projection,
         )
@@ -268,11 +314,14 @@ class KeyRing:
         self._keys = {key.kid: cached.get(key.kid, key) for key in keys if key.expires_at > now}
 
     def _create(self, slot: int, now: float) -> SigningKey:
-        key = SigningKey.generate(
-            slot,
-            rotation_seconds=self._rotation_seconds,
-            access_token_ttl_seconds=self._access_token_ttl_seconds,
-        )
+        if slot == STATIC_SLOT:
+            key = SigningKey.generate_static()
+        else:
+            key = SigningKey.generate(
+                slot,
+                rotation_seconds=self._rotation_seconds,
+                access_token_ttl_seconds=self._access_token_ttl_seconds,
+            )
         try:
             self._table.put(key.to_item(self._partition), condition="attribute_not_exists(sk)")
         except ConditionFailed:

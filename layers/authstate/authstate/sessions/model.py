@@ -39,6 +39,9 @@ class Session:
     used_child: UsedChild | None
     anti_csrf_token: str | None
     version: int
+    #: Tokens signed with the static key (kid ``s-…``) instead of the rotating ones: asked for by a
+    #: SuperTokens SDK configured with ``useDynamicSigningKey: false``.
+    static_key: bool = False
 
     @property
     def expiry_ms(self) -> int:
@@ -71,7 +74,13 @@ class AccessToken:
     @property
     def payload(self) -> JsonObject:
         """The custom claims: everything but the protected ones, root keys sorted."""
-        return {k: v for k, v in sorted(self.claims.items()) if k not in PROTECTED_CLAIMS}
+        return self.custom_claims()
+
+    def custom_claims(self, allowed: frozenset[str] = frozenset()) -> JsonObject:
+        """The custom claims, counting the ``allowed`` protected ones among them (``iss`` for a
+        SuperTokens SDK, which puts it in the payload itself)."""
+        protected = PROTECTED_CLAIMS - allowed
+        return {k: v for k, v in sorted(self.claims.items()) if k not in protected}
 
     @property
     def refresh_hash(self) -> str:

@@ -13,8 +13,8 @@ from dataclasses import replace
 from typing import Any
 
 from authstate.config import Settings
-from authstate.documents.jsondoc import JsonObject, size
-from authstate.documents.merge import merge
+from authstate.documents.jsondoc import JsonObject, dumps, size
+from authstate.documents.merge import difference, merge
 from authstate.errors import AuthstateError, ErrorCode
 from authstate.sessions import rules
 from authstate.sessions.access_tokens import mint_access_token, verify_access_token
@@ -24,6 +24,8 @@ from authstate.sessions.refresh_tokens import RefreshToken, RefreshTokenCodec
 from authstate.sessions.store import DATA, PAYLOAD, RotationRefused, SessionStore, session_from_item
 from authstate.storage.table import ConditionFailed, MergeResult
 
+#: Protected claims SuperTokens' SDKs put in the payload themselves (``iss``: the app's API domain).
+SDK_CLAIMS: frozenset[str] = frozenset({"iss"})
 #: Reads of a session whose payload a refused merge still holds, waiting for its undo (design §7).
 OVER_CAP_REREADS = 6
 #: Rounds of judging a refused refresh whose session keeps changing under it.
@@ -36,6 +38,16 @@ def _same_text(presented: str, expected: str) -> bool:
     return hmac.compare_digest(
         presented.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
     )
+
+
+def _without_issuer(claims: Mapping[str, Any]) -> str:
+    """Custom claims as canonical text, ``iss`` aside (``TOKEN_ISSUER`` may stand in for the SDK's)."""
+    return dumps({key: value for key, value in claims.items() if key != "iss"})
+
+
+def _check_anti_csrf(expected: str | None, presented: str | None) -> None:
+    if expected is not None and (presented is None or not _same_text(presented, expected)):
+        raise AuthstateError(ErrorCode.ANTI_CSRF_FAILED, "the anti-CSRF token is missing or wrong")
 
 
 class Sessions:
@@ -80,19 +92,27 @@ class Sessions:
             else int(now) + self._settings.access_token_ttl_seconds,
             issuer=self._settings.token_issuer,
         )
-        return AccessToken(mint_access_token(claims, self._keyring.signing_key(now)), claims)
+        key = self._keyring.static_key(now) if session.static_key else self._keyring.signing_key(now)
+        return AccessToken(mint_access_token(claims, key), claims)
 
-    def verify_token(self, token: str, anti_csrf_token: str | None = None) -> AccessToken:
-        """Signature, algorithm, key and times; no database. Anti-CSRF if the session has it."""
-        claims = verify_access_token(token, self._keyring, self._clock())
+    def verify_token(
+        self,
+        token: str,
+        anti_csrf_token: str | None = None,
+        *,
+        check_anti_csrf: bool = True,
+        allow_expired: bool = False,
+    ) -> AccessToken:
+        """Signature, algorithm, key and times; no database. Anti-CSRF if the session has it (unless
+        the caller has its own anti-CSRF scheme: ``check_anti_csrf=False``)."""
+        claims = verify_access_token(token, self._keyring, self._clock(), allow_expired=allow_expired)
         issuer = self._settings.token_issuer
         if issuer is not None and claims.get("iss") != issuer:
             message = "the access token was issued for another issuer"
             raise AuthstateError(ErrorCode.TOKEN_CLAIMS_INVALID, message)
         access = AccessToken(token, claims)
-        expected = access.anti_csrf_token
-        if expected is not None and (anti_csrf_token is None or not _same_text(anti_csrf_token, expected)):
-            raise AuthstateError(ErrorCode.ANTI_CSRF_FAILED, "the anti-CSRF token is missing or wrong")
+        if check_anti_csrf:
+            _check_anti_csrf(access.anti_csrf_token, anti_csrf_token)
         return access
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -105,9 +125,14 @@ class Sessions:
         data: Mapping[str, Any],
         *,
         anti_csrf: bool = False,
+        static_key: bool = False,
+        allowed_claims: frozenset[str] = frozenset(),
     ) -> IssuedTokens:
-        """One conditional PutItem (plus a key load on a cold Lambda)."""
-        rules.check_custom_claims(payload, field="accessTokenPayload", limit=self._cap)
+        """One conditional PutItem (plus a key load on a cold Lambda). ``allowed_claims``: protected
+        claims the caller may set itself (``iss``, for a SuperTokens SDK)."""
+        rules.check_custom_claims(
+            payload, field="accessTokenPayload", limit=self._cap, allowed=allowed_claims
+        )
         rules.check_session_data(data, field="sessionData")
         now = self._clock()
         handle = str(uuid.uuid4())
@@ -125,6 +150,7 @@ class Sessions:
             used_child=None,
             anti_csrf_token=secrets.token_urlsafe(24) if anti_csrf else None,
             version=1,
+            static_key=static_key,
         )
         access = self._mint(session, refresh_hash=refresh.hash, parent_hash=None, now=now)
         self._store.create(session, dict(sorted(data.items())))
@@ -186,12 +212,23 @@ class Sessions:
         access = self.verify_token(token, anti_csrf_token)
         rules.check_custom_claims(update, field="update", limit=self._cap)
         rules.check_claims_size(merge(access.payload, update), limit=self._cap)
+        session, now = self._merge_online(access, update, must_fit=True)
+        return self._remint(session, access, now)
+
+    def _merge_online(
+        self, access: AccessToken, update: Mapping[str, Any], *, must_fit: bool
+    ) -> tuple[Session, float]:
+        """Merge into the payload of the token's session; the session after it, and when."""
         now = self._clock()
-        result = self._merge_payload(access.handle, update, now, online=True, must_fit=True)
+        result = self._merge_payload(access.handle, update, now, online=True, must_fit=must_fit)
         before = session_from_item(result.item_before)
         self._note_use(before, access, now)
+        return replace(before, payload=result.document()), now
+
+    def _remint(self, session: Session, access: AccessToken, now: float) -> AccessToken:
+        """A new access token for the same token pair: same ``exp``, same refresh-token hashes."""
         return self._mint(
-            replace(before, payload=result.document()),
+            session,
             refresh_hash=access.refresh_hash,
             parent_hash=access.parent_hash,
             now=now,
@@ -262,27 +299,88 @@ class Sessions:
             raise
         return after
 
+    # -- what SuperTokens' SDKs ask of their core (``authstate.cdi`` translates the shapes) ---------
+
+    def verify_with_renewal(
+        self, token: str, anti_csrf_token: str | None, *, check_anti_csrf: bool, check_database: bool
+    ) -> tuple[AccessToken, AccessToken | None]:
+        """Verify as SuperTokens' core does. A token minted from a child refresh token (its parent
+        hash set), or with custom claims other than the stored ones when the database is checked, gets
+        a replacement: no parent hash, the stored claims, a full lifetime (the SDK then stops asking).
+        The child's first use is recorded, as for any verify against the database."""
+        access = self.verify_token(token, anti_csrf_token, check_anti_csrf=check_anti_csrf)
+        if not check_database and access.parent_hash is None:
+            return access, None
+        now = self._clock()
+        session, _ = self._live_session(access, with_data=False)
+        moved_on = access.refresh_hash != session.refresh_hash and access.parent_hash != session.refresh_hash
+        stale_claims = _without_issuer(session.payload) != _without_issuer(access.custom_claims(SDK_CLAIMS))
+        if moved_on or (access.parent_hash is None and not stale_claims):
+            return access, None
+        return access, self._mint(session, refresh_hash=access.refresh_hash, parent_hash=None, now=now)
+
+    def regenerate(self, token: str, payload: Mapping[str, Any]) -> tuple[Session, AccessToken | None]:
+        """A SuperTokens SDK's online merge: it sends the whole new payload. Only the difference from
+        the presented token's claims is applied, as one merge, so concurrent merges of different keys
+        lose nothing. A token past its ``exp`` still updates the session but gets no new token."""
+        access = self.verify_token(token, check_anti_csrf=False, allow_expired=True)
+        rules.check_custom_claims(payload, field="userDataInJWT", limit=self._cap, allowed=SDK_CLAIMS)
+        update = difference(access.custom_claims(SDK_CLAIMS), payload)
+        expired = self._clock() >= float(access.claims["exp"])
+        session, now = self._merge_online(access, update, must_fit=not expired)
+        return session, None if expired else self._remint(session, access, now)
+
+    def replace_payload(self, handle: str, payload: Mapping[str, Any]) -> None:
+        """A SuperTokens SDK's offline merge: it read the claims and sends them back merged, whole.
+        Last writer wins (the protocol carries no update); tokens show it from the next refresh."""
+        rules.check_custom_claims(payload, field="userDataInJWT", limit=self._cap, allowed=SDK_CLAIMS)
+        try:
+            self._store.put_payload(handle, merge({}, payload), self._clock())
+        except ConditionFailed:
+            raise rules.session_gone(online=False, handle=handle) from None
+
     # -- refresh --------------------------------------------------------------------------------
 
-    def refresh(self, token: str) -> IssuedTokens:
+    def refresh(
+        self,
+        token: str,
+        *,
+        anti_csrf_token: str | None = None,
+        check_anti_csrf: bool = False,
+        static_key: bool | None = None,
+    ) -> IssuedTokens:
         """Rotate the refresh token: one conditional UpdateItem in the usual case; a refused one is
-        judged from the session as the refusal returned it (``rules.judge_refused_refresh``)."""
+        judged from the session as the refusal returned it (``rules.judge_refused_refresh``).
+
+        ``check_anti_csrf``: the session's anti-CSRF token must be presented too (a SuperTokens SDK
+        asks for it). It is checked after the rotation, which is safe: the rotation only ever lets
+        the same refresh token be presented again. ``static_key``: switch the session's tokens to the
+        static signing key or back (``None`` leaves them as they are)."""
         presented = self._codec().parse(token)
         handle = presented.session_handle
         now = self._clock()
         expires_at = int(now) + self._settings.refresh_token_ttl_seconds
         try:
-            session = self._store.rotate(handle, presented.hash, presented.parent_hash, now, expires_at)
+            session = self._store.rotate(
+                handle, presented.hash, presented.parent_hash, now, expires_at, static_key=static_key
+            )
             head = presented.hash
         except RotationRefused as refused:
-            session, head = self._judge(presented, refused.session, now, expires_at)
+            session, head = self._judge(presented, refused.session, now, expires_at, static_key)
+        if check_anti_csrf:
+            _check_anti_csrf(session.anti_csrf_token, anti_csrf_token)
         child = self._codec().issue(handle, head)
         session = self._with_payload_under_cap(session, now)
         access = self._mint(session, refresh_hash=child.hash, parent_hash=head, now=now)
         return IssuedTokens(session, access, child)
 
     def _judge(
-        self, presented: RefreshToken, session: Session | None, now: float, expires_at: int
+        self,
+        presented: RefreshToken,
+        session: Session | None,
+        now: float,
+        expires_at: int,
+        static_key: bool | None,
     ) -> tuple[Session, str]:
         for _ in range(JOIN_ATTEMPTS):
             if session is None:

@@ -33,6 +33,8 @@ PAYLOAD = "payload"
 DATA = "data"
 USER_INDEX = "byUser"
 NO_PARENT = "-"
+#: ``signingKey`` of a session whose tokens the static key signs (absent: the rotating keys).
+STATIC = "static"
 
 
 class RotationRefused(Exception):
@@ -75,6 +77,7 @@ def session_from_item(item: Item) -> Session:
         used_child=UsedChild(used["c"]["S"], int(used["t"]["N"])) if used else None,
         anti_csrf_token=item.get("antiCsrfToken", {}).get("S"),
         version=int(item["version"]["N"]),
+        static_key=item.get("signingKey", {}).get("S") == STATIC,
     )
 
 
@@ -103,6 +106,8 @@ class SessionStore:
         }
         if session.anti_csrf_token is not None:
             item["antiCsrfToken"] = {"S": session.anti_csrf_token}
+        if session.static_key:
+            item["signingKey"] = {"S": STATIC}
         with contextlib.suppress(ConditionFailed):
             self._table.put(item, condition="attribute_not_exists(#h)", names={"#h": "sessionHandle"})
 
@@ -161,8 +166,16 @@ class SessionStore:
 
     def put_data(self, handle: str, data: Mapping[str, Any], now: float) -> None:
         """Overwrite the whole session data of a live session: one conditional UpdateItem."""
+        self._overwrite(handle, DATA, data, now)
+
+    def put_payload(self, handle: str, payload: Mapping[str, Any], now: float) -> None:
+        """Overwrite the whole custom claims of a live session (what a SuperTokens SDK's offline
+        merge asks for: it has read the claims and sends them back merged; last writer wins)."""
+        self._overwrite(handle, PAYLOAD, payload, now)
+
+    def _overwrite(self, handle: str, document: str, value: Mapping[str, Any], now: float) -> None:
         builder = UpdateBuilder()
-        builder.set(builder.name(DATA), encode_document(data)).bump_version()
+        builder.set(builder.name(document), encode_document(value)).bump_version()
         builder.condition(f"attribute_exists({builder.name('sessionHandle')})")
         _Live(now).add_to(builder)
         self._table.update(_key(handle), builder.build(), return_values="NONE")
@@ -183,7 +196,14 @@ class SessionStore:
             self._table.update(_key(handle), builder.build(), return_values="NONE")
 
     def rotate(
-        self, handle: str, presented_hash: str, parent_hash: str | None, now: float, expires_at: int
+        self,
+        handle: str,
+        presented_hash: str,
+        parent_hash: str | None,
+        now: float,
+        expires_at: int,
+        *,
+        static_key: bool | None = None,
     ) -> Session:
         """The one-call rotation (design note §4): accept the current token if none of its children was
         used (a retry), or the first use of a child of the current token (promote it to current).
@@ -208,10 +228,19 @@ class SessionStore:
         builder.set(builder.name("rotatedAt"), {"N": str(int(now))})
         builder.set(builder.name("expiresAt"), {"N": str(expires_at)})
         builder.remove(used).bump_version()
+        _signing_key(builder, static_key)
         return self._update_state(handle, builder)
 
     def join(
-        self, handle: str, session: Session, head: str, *, promote: bool, now: float, expires_at: int
+        self,
+        handle: str,
+        session: Session,
+        head: str,
+        *,
+        promote: bool,
+        now: float,
+        expires_at: int,
+        static_key: bool | None = None,
     ) -> Session:
         """Let a refresh token that lost a race within the reuse window join the winning branch:
         promote ``head`` if asked, extend the session; only if the state is still ``session``'s."""
@@ -224,6 +253,7 @@ class SessionStore:
             builder.set(builder.name("rotatedAt"), {"N": str(int(now))})
             builder.remove(builder.name("usedChild"))
         builder.set(builder.name("expiresAt"), {"N": str(expires_at)}).bump_version()
+        _signing_key(builder, static_key)
         return self._update_state(handle, builder)
 
     def _update_state(self, handle: str, builder: UpdateBuilder) -> Session:
@@ -232,6 +262,14 @@ class SessionStore:
         except ConditionFailed as failure:
             raise RotationRefused(session_from_item(failure.item) if failure.item else None) from None
         return session_from_item(item)
+
+
+def _signing_key(builder: UpdateBuilder, static_key: bool | None) -> None:
+    """Switch the session to the static key or back to the rotating ones (``None``: leave it)."""
+    if static_key is True:
+        builder.set(builder.name("signingKey"), {"S": STATIC})
+    elif static_key is False:
+        builder.remove(builder.name("signingKey"))
 
 
 #: Everything but the session data: what a read that does not return the data fetches.
@@ -248,4 +286,5 @@ _SESSION_ATTRIBUTES = (
     "usedChild",
     "antiCsrfToken",
     "version",
+    "signingKey",
 )

@@ -1,0 +1,42 @@
+"""What a user id, a tenant id and a session handle may be: one rule each, for every API."""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from authstate.errors import AuthstateError, ErrorCode
+from authstate.limits import MAX_USER_ID_BYTES
+
+TENANT_ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+TENANT_ID_RULE: Final = "1 to 64 letters, digits, '-' or '_', starting with a letter or digit"
+SESSION_HANDLE_PATTERN: Final = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+SESSION_HANDLE_EXAMPLE: Final = "286956d5-6135-4ae9-b41a-2cb2ff73aca0"
+USER_ID_RULE: Final = f"1 to {MAX_USER_ID_BYTES} UTF-8 bytes, not blank, without control characters"
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_TENANT_ID = re.compile(TENANT_ID_PATTERN.removesuffix("$") + r"\Z")
+
+
+def is_user_id(value: str) -> bool:
+    return (
+        bool(value.strip())
+        and len(value.encode("utf-8", "surrogatepass")) <= MAX_USER_ID_BYTES
+        and not _CONTROL.search(value)
+    )
+
+
+def is_tenant_id(value: str) -> bool:
+    return _TENANT_ID.match(value) is not None
+
+
+def user_id(value: str, *, field: str = "userId") -> str:
+    if not is_user_id(value):
+        raise AuthstateError(ErrorCode.VALIDATION_ERROR, f"{field} must be {USER_ID_RULE}")
+    return value
+
+
+def tenant_id(value: str, *, field: str = "tenantId") -> str:
+    if not is_tenant_id(value):
+        raise AuthstateError(ErrorCode.VALIDATION_ERROR, f"{field} must be {TENANT_ID_RULE}")
+    return value
