@@ -27,10 +27,12 @@ _POWERTOOLS_ONLY_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseV
 
 
 def documented_functions(template: Template) -> list[FunctionSpec]:
-    """Every function but the CDI's (under /cdi/): that one speaks SuperTokens' Core Driver Interface,
-    which SuperTokens documents; it is not authstate's API."""
+    """Every function but the CDI's (under /cdi/: SuperTokens' Core Driver Interface, which SuperTokens
+    documents) and the $default route's (it answers for no route: 404 and 405)."""
     return [
-        spec for spec in template.functions() if not all(r.path.startswith(CDI_PREFIX) for r in spec.routes)
+        spec
+        for spec in template.functions()
+        if not all(route.path.startswith(CDI_PREFIX) or route.path == "$default" for route in spec.routes)
     ]
 
 

@@ -17,12 +17,13 @@ def _compact_size(document: dict[str, object]) -> int:
 
 
 @pytest.mark.parametrize("method", ["TRACE", "CONNECT", "QUERY"])
-def test_a_method_no_route_has_gets_the_gateway_json_404(api: Api, method: str) -> None:
-    """Was http.server's HTML ``501 Unsupported method`` (schemathesis' coverage phase sends TRACE)."""
+def test_a_method_no_route_has_gets_a_json_405(api: Api, method: str) -> None:
+    """Was http.server's HTML ``501 Unsupported method`` (schemathesis' coverage phase sends TRACE),
+    then the gateway's bare 404; now the $default route's 405 with Allow."""
     response = api.call(method, "/users/user-1/metadata")
-    assert response.status_code == 404
+    assert (response.status_code, response.headers["Allow"]) == (405, "DELETE, GET, PATCH")
     assert response.headers["Content-Type"] == "application/json"
-    assert response.json() == {"message": "Not Found"}
+    assert response.json()["code"] == "METHOD_NOT_ALLOWED"
 
 
 @pytest.mark.parametrize("method", ["GET", "DELETE"])

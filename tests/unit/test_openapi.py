@@ -50,11 +50,13 @@ def _operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, 
 DOCUMENTED = [spec.logical_id for spec in documented_functions(_template())]
 
 
-def test_only_the_cdi_function_is_left_out_of_the_document() -> None:
-    """The CDI function answers SuperTokens' protocol under /cdi/{proxy+} (tests/e2e/test_cdi.py)."""
+def test_only_the_cdi_and_default_functions_are_left_out_of_the_document() -> None:
+    """The CDI function answers SuperTokens' protocol under /cdi/{proxy+} (tests/e2e/test_cdi.py); the
+    $default one answers for no route (tests/e2e/test_unrouted.py)."""
     left_out = {spec.logical_id for spec in _template().functions()} - set(DOCUMENTED)
-    assert left_out == {"CdiFunction"}
+    assert left_out == {"CdiFunction", "UnroutedFunction"}
     assert _template_routes("CdiFunction") == {("any", "/cdi/{proxy+}")}
+    assert _template_routes("UnroutedFunction") == {("any", "$default")}
 
 
 @pytest.mark.parametrize("logical_id", DOCUMENTED)

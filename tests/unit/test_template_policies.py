@@ -74,6 +74,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     },
     "SessionsFunction": {SECRET: {"GetSecretValue"}, SESSIONS: {"GetItem", "DeleteItem"}, BY_USER: {"Query"}},
     "JwksFunction": {PUBLIC_KEYS: {"Query"}, KEYS: {"PutItem"}},
+    "UnroutedFunction": {},
     "CdiFunction": {
         SECRET: {"GetSecretValue"},
         SESSIONS: {"PutItem", "GetItem", "UpdateItem", "DeleteItem"},
@@ -172,3 +173,14 @@ def test_no_function_has_a_role_or_managed_policy_of_its_own(functions: dict[str
         properties = function["Properties"]
         assert "Role" not in properties, name
         assert all(isinstance(policy, dict) for policy in properties.get("Policies", [])), name
+
+
+def test_the_unrouted_function_knows_every_route_of_the_api() -> None:
+    """API_ROUTES of the $default function (405 with Allow) lists exactly the template's routes."""
+    from authstate.edge.unrouted import parse_routes
+
+    template = Template.load()
+    routes = {(route.method, route.path) for spec in template.functions() for route in spec.routes}
+    routes.discard(("ANY", "$default"))
+    listed = parse_routes(template.function("UnroutedFunction").environment["API_ROUTES"])
+    assert sorted((route.method, route.path) for route in listed) == sorted(routes)
