@@ -3,7 +3,7 @@ PY := .venv/bin/python
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: setup setup-sam run test test-unit lint typecheck sam-validate sam-build deploy bench load load-quick checkov fuzz ci
+.PHONY: openapi setup setup-sam run test test-unit lint typecheck sam-validate sam-build deploy bench load load-quick checkov fuzz ci
 
 setup:
 	@scripts/setup.sh
@@ -38,6 +38,10 @@ sam-build: setup-sam  ## needs python3.13 on PATH: the dev venv provides it
 
 deploy: sam-build  ## sam deploy with samconfig.toml (needs AWS credentials)
 	.venv-sam/bin/sam deploy
+
+openapi: setup  ## the OpenAPI document, built by Powertools from the functions, to openapi.json
+	$(PY) -c 'import json, sys; sys.path.insert(0, "layers/authstate"); from localrun.openapi import build_openapi; json.dump(build_openapi(), open("openapi.json", "w"), indent=2)'
+	@echo "wrote openapi.json"
 
 bench: setup
 	$(PY) -m bench

@@ -52,7 +52,7 @@ def update_metadata(
     merged = metadata.update(userId, request.metadataUpdate, return_document=not minimal)
     metrics.add_metric(name="MetadataUpdated", unit="Count", value=1)
     if merged is None:
-        return Response(status_code=204, headers={"Preference-Applied": MINIMAL})
+        return Response(status_code=204, body="", headers={"Preference-Applied": MINIMAL})
     return respond(MetadataResponse(metadata=merged))
 
 

@@ -158,3 +158,19 @@ def test_oversized_body_is_413(api: Api, unique_id: str) -> None:
     response = api.call("PATCH", metadata_path(unique_id), json={"metadataUpdate": {"a": "x" * 500_000}})
     assert (response.status_code, response.json()["code"]) == (413, "BODY_TOO_LARGE")
     assert api.call("GET", metadata_path(unique_id)).json() == {"metadata": {}}
+
+
+def test_prefer_return_minimal_answers_204_without_the_document(api: Api, unique_id: str) -> None:
+    api.call("PATCH", f"/users/{unique_id}/metadata", json={"metadataUpdate": {"a": 1}})
+    response = api.call(
+        "PATCH",
+        f"/users/{unique_id}/metadata",
+        json={"metadataUpdate": {"b": 2}},
+        headers={"prefer": "respond-async, return=minimal"},
+    )
+    assert (response.status_code, response.content, response.headers["Preference-Applied"]) == (
+        204,
+        b"",
+        "return=minimal",
+    )
+    assert api.call("GET", f"/users/{unique_id}/metadata").json() == {"metadata": {"a": 1, "b": 2}}
