@@ -50,7 +50,21 @@ def cdi_upstream(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 @pytest.fixture(scope="session")
 def core(cdi_upstream: str) -> Iterator[CoreRecorder]:
-    """The recording proxy in front of the core; ``core.url`` is the SDKs' ``connection_uri``."""
+    """The recording proxy in front of the core; ``core.url`` is the SDKs' ``connection_uri``.
+
+    Fails every test at once, saying why, when the core does not answer the SDKs' first call."""
+    try:
+        answer = httpx.get(cdi_upstream + "/apiversion", headers={"api-key": API_KEY}, timeout=30)
+        ok = answer.status_code == 200 and "5.4" in answer.json().get("versions", [])
+        found = f"{answer.status_code} {answer.text[:300]!r}"
+    except (httpx.HTTPError, ValueError, AttributeError) as error:
+        ok, found = False, repr(error)
+    if not ok:
+        pytest.fail(
+            f"the core at {cdi_upstream} does not serve CDI 5.4: GET /apiversion answered {found} "
+            f"(no CDI facade yet? {CORE_OVERRIDE}=http://HOST:PORT[/base] runs these tests against another"
+            " core)"
+        )
     with recording(cdi_upstream) as recorder:
         yield recorder
 
