@@ -90,6 +90,8 @@ def verify_session() -> Response[str]:
             token, anti_csrf_token, check_anti_csrf=check_anti_csrf, check_database=check_database
         )
     except AuthstateError as error:
+        if error.code is ErrorCode.ANTI_CSRF_FAILED:
+            return json_response(cdi.try_refresh_token("anti-csrf check failed"))
         if cdi.is_token_refusal(error):
             return json_response(cdi.try_refresh_token(error.message))
         if cdi.is_session_gone(error):
@@ -121,6 +123,8 @@ def refresh_session() -> Response[str]:
                     "session": {"handle": handle, "userId": user_id, "recipeUserId": user_id},
                 }
             )
+        if error.code is ErrorCode.ANTI_CSRF_FAILED:
+            return json_response(cdi.unauthorised("Anti CSRF token missing, or not matching"))
         if error.status < 500 and error.code is not ErrorCode.THROTTLED:
             # The SDKs read any other status as theft: every refusal is UNAUTHORISED, with its reason.
             return json_response(cdi.unauthorised(error.message))

@@ -29,12 +29,6 @@ API_KEY = "sdk-test-key"
 CORE_OVERRIDE = "AUTHSTATE_SDK_CORE"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # Until pyproject.toml registers it (--strict-markers refuses unknown markers).
-    if not any(line.split(":")[0].strip() == "sdk" for line in config.getini("markers")):
-        config.addinivalue_line("markers", "sdk: the SuperTokens SDKs against the CDI facade (tests/sdk)")
-
-
 @pytest.fixture(scope="session")
 def cdi_upstream(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The core the SDKs talk to: authstate's local server's ``/cdi``, or ``$AUTHSTATE_SDK_CORE``."""
@@ -44,7 +38,10 @@ def cdi_upstream(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         return
     dynamodb_endpoint: str = request.getfixturevalue("dynamodb_endpoint")
     log = tmp_path_factory.mktemp("sdk-server") / "server.log"
-    with local_server(dynamodb_endpoint, API_KEY, log) as url:
+    # No reuse window for sibling refresh tokens, as in SuperTokens' own core: a replayed refresh token
+    # is theft at once (the window has tests of its own, tests/e2e/test_probe_round2.py).
+    overrides = {"RefreshReuseWindowSeconds": "0"}
+    with local_server(dynamodb_endpoint, API_KEY, log, parameter_overrides=overrides) as url:
         yield url + "/cdi"
 
 

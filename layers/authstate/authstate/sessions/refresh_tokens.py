@@ -30,8 +30,9 @@ def _b64(data: bytes) -> str:
 
 
 def token_hash(token: str) -> str:
-    """What the database stores and access tokens carry (``refreshTokenHash1``)."""
-    return _b64(hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest())
+    """What the database stores and access tokens carry (``refreshTokenHash1``): the lower-case hex
+    SHA-256 of the token, as SuperTokens' core computes it."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 @dataclass(frozen=True)
