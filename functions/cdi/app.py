@@ -12,7 +12,7 @@ from authstate.cdi import protocol as cdi
 from authstate.cdi.app import CdiResolver, json_response, text_response
 from authstate.edge.app import lambda_entry, metrics
 from authstate.errors import AuthstateError, ErrorCode
-from authstate.identifiers import tenant_id, user_id
+from authstate.identifiers import is_session_handle, tenant_id, user_id
 from authstate.sessions.service import SDK_CLAIMS
 
 app = CdiResolver()
@@ -159,6 +159,8 @@ def regenerate() -> Response[str]:
 @app.get("/recipe/session")
 def session_information() -> Response[str]:
     handle = str(app.query("sessionHandle"))
+    if not is_session_handle(handle):  # no session has such a handle (and no query should run)
+        return json_response(cdi.unauthorised())
     try:
         session, data = services.sessions().get(handle)
     except AuthstateError as error:
@@ -173,6 +175,8 @@ def update_session_data() -> Response[str]:
     body = app.json()
     handle = cdi.required_string(body, "sessionHandle")
     data = cdi.required_object(body, "userDataInDatabase")
+    if not is_session_handle(handle):
+        return json_response(cdi.unauthorised())
     try:
         services.sessions().put_data(handle, data)
     except AuthstateError as error:
@@ -189,6 +193,8 @@ def update_access_token_payload() -> Response[str]:
     body = app.json()
     handle = cdi.required_string(body, "sessionHandle")
     payload = cdi.required_object(body, "userDataInJWT")
+    if not is_session_handle(handle):
+        return json_response(cdi.unauthorised())
     try:
         services.sessions().replace_payload(handle, payload)
     except AuthstateError as error:
@@ -223,7 +229,7 @@ def remove_sessions(tenantId: str = PUBLIC) -> Response[str]:
             )
         if not isinstance(handles, list) or not all(isinstance(handle, str) for handle in handles):
             raise cdi.invalid_field("sessionHandles")
-        revoked = [handle for handle in handles if sessions.revoke(handle)]
+        revoked = [handle for handle in handles if is_session_handle(handle) and sessions.revoke(handle)]
     else:
         user = user_id(cdi.required_string(body, "userId"))
         across = cdi.bool_field(body, "revokeAcrossAllTenants", default=True)

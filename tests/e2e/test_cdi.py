@@ -424,3 +424,22 @@ def test_a_static_key_when_the_sdk_asks_for_one(api: Api, unique_id: str) -> Non
 def test_the_api_key_is_the_services(api: Api) -> None:
     wrong = cdi(api, "GET", "/recipe/user/metadata", params={"userId": "u"}, key=API_KEY + "x")
     assert (wrong.status_code, wrong.text) == (401, "Invalid API key\n")
+
+
+@pytest.mark.parametrize("handle", ["nope", "286956d5-6135-4ae9-b41a-2cb2ff73aca0-unknown", "x" * 5000])
+def test_a_handle_no_session_can_have_is_an_unknown_session(api: Api, handle: str) -> None:
+    """Not a 400, not a 500 (DynamoDB refuses keys over 2 KB): the core's "Session does not exist."."""
+    missing = {"status": "UNAUTHORISED", "message": "Session does not exist."}
+    assert ok(cdi(api, "GET", "/recipe/session", params={"sessionHandle": handle})) == missing
+    assert (
+        ok(cdi(api, "PUT", "/recipe/session/data", json={"sessionHandle": handle, "userDataInDatabase": {}}))
+        == missing
+    )
+    assert (
+        ok(cdi(api, "PUT", "/recipe/jwt/data", json={"sessionHandle": handle, "userDataInJWT": {}}))
+        == missing
+    )
+    assert ok(cdi(api, "POST", "/recipe/session/remove", json={"sessionHandles": [handle]})) == {
+        "status": "OK",
+        "sessionHandlesRevoked": [],
+    }

@@ -40,3 +40,10 @@ def tenant_id(value: str, *, field: str = "tenantId") -> str:
     if not is_tenant_id(value):
         raise AuthstateError(ErrorCode.VALIDATION_ERROR, f"{field} must be {TENANT_ID_RULE}")
     return value
+
+
+_SESSION_HANDLE = re.compile(SESSION_HANDLE_PATTERN.removesuffix("$") + r"\Z")
+
+
+def is_session_handle(value: str) -> bool:
+    return _SESSION_HANDLE.match(value) is not None
