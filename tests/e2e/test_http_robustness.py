@@ -176,9 +176,11 @@ def test_raw_utf8_in_a_path_is_its_percent_encoded_form(api: Api, server_url: st
 
 
 def test_a_double_slash_is_not_collapsed(server_url: str) -> None:
-    """``//users/...`` is not ``/users/...`` (it was read as a URL with a host ``users``)."""
+    """``//users/...`` is not ``/users/...`` (it was read as a URL with a host ``users``): no route
+    matches it, so the ``$default`` route answers."""
     replies = send_raw(server_url, request("GET", b"//users/user-1/metadata", KEY))
-    assert replies == [gateway(404, "Not Found")]
+    message = "no route GET //users/user-1/metadata (see /openapi.json)"
+    assert replies == [(404, "application/json", {"code": "ROUTE_NOT_FOUND", "message": message})]
 
 
 def test_an_overlong_request_line_is_414_json(server_url: str) -> None:

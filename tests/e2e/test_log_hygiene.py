@@ -8,7 +8,12 @@ from pathlib import Path
 from tests.e2e.conftest import API_KEY, Api
 
 
+def rejections(log: Path) -> int:
+    return log.read_text(errors="replace").count('"message":"request rejected"')
+
+
 def test_logs_hold_no_token_key_or_private_key(api: Api, server_log: Path, unique_id: str) -> None:
+    before = rejections(server_log)
     created = api.call("POST", "/sessions", json={"userId": unique_id, "enableAntiCsrf": True}).json()
     access, refresh = created["accessToken"]["token"], created["refreshToken"]["token"]
     csrf = created["antiCsrfToken"]
@@ -26,10 +31,14 @@ def test_logs_hold_no_token_key_or_private_key(api: Api, server_log: Path, uniqu
     api.call("POST", "/sessions/refresh", json={"refreshToken": refresh[:-3] + "xyz"})  # forged
     api.call("GET", "/users/x/metadata", key=API_KEY[:-1] + "?")  # wrong key
     api.call("GET", "/.well-known/jwks.json", key=None)
-    time.sleep(0.5)  # let the server flush its output
+    # The five refusals above (anti-CSRF, signature, theft, forgery, key) are logged once each: wait
+    # until they are all in the log, so it holds everything these requests made the server write.
+    deadline = time.monotonic() + 30
+    while rejections(server_log) < before + 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert rejections(server_log) >= before + 5  # the log is really being captured
 
     log = server_log.read_text(errors="replace")
-    assert "request rejected" in log  # the log is really being captured
     secrets = {
         "API key": API_KEY,
         "access token": access,

@@ -1,5 +1,7 @@
-"""The README's curl walkthrough, run as written against a server of its own (default settings), and its
-printed answers compared with what the README shows, so the README cannot drift from the service.
+"""The README's curl walkthrough, run as written against a server of its own (default settings) on a
+DynamoDB Local of its own (empty, as on a new user's first run: no key but the one the walkthrough
+creates), and its printed answers compared with what the README shows, so the README cannot drift
+from the service.
 
 In the README, each ```sh block of the walkthrough is followed by a ```json block with what it prints
 (one JSON value, or a line of text, after another). What varies from run to run is written so that a
@@ -22,8 +24,9 @@ from typing import Any
 
 import pytest
 
+from localrun.dynamodb import DynamoDBLocal, create_tables
 from localrun.process import local_server
-from localrun.template import ROOT
+from localrun.template import ROOT, Template
 
 README = ROOT / "README.md"
 SECTION = "## Walkthrough with curl"
@@ -122,9 +125,12 @@ def matches(expected: Any, actual: Any, path: str = "$") -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def readme_server(dynamodb_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with local_server(dynamodb_endpoint, KEY, tmp_path_factory.mktemp("readme") / "server.log") as url:
-        yield url
+def readme_server(template: Template, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with DynamoDBLocal() as dynamodb:
+        create_tables(dynamodb.endpoint, template)
+        log = tmp_path_factory.mktemp("readme") / "server.log"
+        with local_server(dynamodb.endpoint, KEY, log) as url:
+            yield url
 
 
 def test_the_walkthrough_prints_what_the_readme_shows(readme_server: str, tmp_path: Path) -> None:

@@ -108,10 +108,6 @@ class UpdateBuilder:
         """Every write increments the item's version (a change counter for conditional writes)."""
         return self.add(self.name(attribute), {"N": "1"})
 
-    @property
-    def names(self) -> dict[str, str]:
-        return dict(self._names)
-
     def build(self) -> dict[str, Any]:
         """Keyword arguments for ``client.update_item`` (without TableName/Key)."""
         sections = []
