@@ -19,7 +19,13 @@ from typing import Any
 
 from localrun.dynamodb import create_tables, running_dynamodb
 from localrun.events import TABLE, case_for, load_cases, render
-from localrun.runtime import DEFAULT_API_KEY, Functions, configure_environment, function_output
+from localrun.runtime import (
+    DEFAULT_API_KEY,
+    DEFAULT_MAX_ENVIRONMENTS,
+    Functions,
+    configure_environment,
+    function_output,
+)
 from localrun.template import Template
 
 
@@ -105,6 +111,12 @@ def _template(arguments: argparse.Namespace) -> Template:
         raise UsageError(str(error.args[0])) from None
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
 def _parameter(text: str) -> tuple[str, str]:
     """``Name=Value``, or sam's long form ``ParameterKey=Name,ParameterValue=Value``."""
     if text.startswith("ParameterKey="):
@@ -128,7 +140,7 @@ def serve(arguments: argparse.Namespace) -> int:
         if arguments.log_level:
             os.environ["POWERTOOLS_LOG_LEVEL"] = arguments.log_level
         progress(f"starting the HTTP server on {arguments.host}:{arguments.port} ...")
-        functions = Functions(template, isolated=True)
+        functions = Functions(template, isolated=True, max_environments=arguments.max_environments)
         server = make_server(template, functions, arguments.host, arguments.port, arguments.quiet)
         url = f"http://{arguments.host}:{server.server_port}"
         text = banner(
@@ -230,6 +242,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve_parser.add_argument("--port", type=int, default=3000)
     serve_parser.add_argument("--quiet", action="store_true", help="no access log")
     serve_parser.add_argument("--log-level", help="override the functions' POWERTOOLS_LOG_LEVEL (e.g. DEBUG)")
+    serve_parser.add_argument(
+        "--max-environments",
+        type=_positive,
+        default=DEFAULT_MAX_ENVIRONMENTS,
+        help="execution environments (worker processes) per function at most; more requests at once wait"
+        f" for a free one, as under a Lambda reserved concurrency (default: {DEFAULT_MAX_ENVIRONMENTS})",
+    )
     serve_parser.set_defaults(run=serve)
 
     invoke_parser = commands.add_parser(

@@ -26,6 +26,8 @@ from typing import Any, TextIO, cast
 from localrun.template import FunctionSpec, Template
 
 DEFAULT_API_KEY = "local-dev-key"
+#: Execution environments per function the server starts at most (``serve --max-environments``).
+DEFAULT_MAX_ENVIRONMENTS = 4
 _counter = itertools.count()
 
 
@@ -211,30 +213,52 @@ class WorkerProcess:
 
 class FunctionPool:
     """Execution environments of one function; each serves one invocation at a time, and a new one
-    is started (a cold start) when all are busy."""
+    is started (a cold start) when all are busy, up to ``max_environments`` (as a reserved
+    concurrency would cap it in Lambda). Beyond that an invocation waits for a free environment
+    rather than starting another cold process: on a laptop, twenty cold starts at once compete for
+    the same cores and all of them take seconds."""
 
-    def __init__(self, spec: FunctionSpec, *, isolated: bool) -> None:
+    def __init__(self, spec: FunctionSpec, *, isolated: bool, max_environments: int) -> None:
         self.spec = spec
         self._isolated = isolated
+        self._max_environments = max_environments
         self._idle: list[InProcessEnvironment | WorkerProcess] = []
         self._all: list[InProcessEnvironment | WorkerProcess] = []
-        self._lock = threading.Lock()
+        self._starting = 0
+        self._changed = threading.Condition()
+
+    def _take_idle(self) -> InProcessEnvironment | WorkerProcess | None:
+        """An idle environment, or None when this invocation may start a new one (counted as starting)."""
+        with self._changed:
+            while not self._idle and len(self._all) + self._starting >= self._max_environments:
+                self._changed.wait()
+            if self._idle:
+                return self._idle.pop()
+            self._starting += 1
+            return None
+
+    def _start(self) -> InProcessEnvironment | WorkerProcess:
+        try:
+            environment = WorkerProcess(self.spec) if self._isolated else InProcessEnvironment(self.spec)
+        finally:
+            with self._changed:
+                self._starting -= 1
+                self._changed.notify()
+        with self._changed:
+            self._all.append(environment)
+        return environment
 
     def invoke(self, event: dict[str, Any]) -> Any:
-        with self._lock:
-            environment = self._idle.pop() if self._idle else None
-        if environment is None:
-            environment = WorkerProcess(self.spec) if self._isolated else InProcessEnvironment(self.spec)
-            with self._lock:
-                self._all.append(environment)
+        environment = self._take_idle() or self._start()
         try:
             return environment.invoke(event)
         finally:
-            with self._lock:
+            with self._changed:
                 self._idle.append(environment)
+                self._changed.notify()
 
     def close(self) -> None:
-        with self._lock:
+        with self._changed:
             environments, self._all, self._idle = self._all, [], []
         for environment in environments:
             environment.close()
@@ -244,8 +268,13 @@ class Functions:
     """Every function of the template, by logical id. ``isolated``: each execution environment in
     a process of its own (the server); otherwise in this process (a single ``invoke``)."""
 
-    def __init__(self, template: Template, *, isolated: bool = False) -> None:
-        self.pools = {spec.logical_id: FunctionPool(spec, isolated=isolated) for spec in template.functions()}
+    def __init__(
+        self, template: Template, *, isolated: bool = False, max_environments: int = DEFAULT_MAX_ENVIRONMENTS
+    ) -> None:
+        self.pools = {
+            spec.logical_id: FunctionPool(spec, isolated=isolated, max_environments=max_environments)
+            for spec in template.functions()
+        }
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         if logical_id not in self.pools:
