@@ -88,10 +88,10 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     group = parser.add_argument_group("sweep, http, operations, cold")
     group.add_argument(
-        "--sweep-rounds", type=positive_int, default=12, help="samples per case and size (default 12)"
+        "--sweep-rounds", type=positive_int, default=20, help="samples per case and size (default 20)"
     )
     group.add_argument(
-        "--operation-rounds", type=positive_int, default=100, help="samples per operation (default 100)"
+        "--operation-rounds", type=positive_int, default=200, help="samples per operation (default 200)"
     )
     group.add_argument(
         "--cold-runs", type=positive_int, default=4, help="fresh interpreters per function (default 4)"

@@ -30,7 +30,7 @@ BASELINE_EVERY = 2
 _CHILD = """
 import importlib.util, sys, time
 sys.path[:0] = sys.argv[2:]
-began = time.perf_counter()
+began, cpu = time.perf_counter(), time.process_time()
 if sys.argv[1] == "-":
     import boto3
     boto3.client("dynamodb")
@@ -38,25 +38,36 @@ else:
     spec = importlib.util.spec_from_file_location("app", sys.argv[1])
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-print(time.perf_counter() - began)
+print(time.perf_counter() - began, time.process_time() - cpu)
 """
 
 
 @dataclass(frozen=True)
 class Import:
+    """One module's imports: wall time, and the CPU time of the same imports (which other work on a
+    shared machine does not inflate: what a Lambda with its CPU to itself would wait for)."""
+
     name: str  # the function's logical id, or the baseline
     seconds: list[float]
+    cpu_seconds: list[float]
 
     @property
     def median_ms(self) -> float:
         return statistics.median(self.seconds) * 1000
 
+    @property
+    def cpu_median_ms(self) -> float:
+        return statistics.median(self.cpu_seconds) * 1000
+
     def as_json(self, baseline: Import) -> dict[str, Any]:
         return {
             "name": self.name,
             "median_ms": round(self.median_ms, 1),
+            "cpu_median_ms": round(self.cpu_median_ms, 1),
             "samples_ms": [round(s * 1000, 1) for s in self.seconds],
+            "cpu_samples_ms": [round(s * 1000, 1) for s in self.cpu_seconds],
             "to_baseline": rounded(ratio(self.median_ms, baseline.median_ms)),
+            "cpu_to_baseline": rounded(ratio(self.cpu_median_ms, baseline.cpu_median_ms)),
         }
 
 
@@ -76,7 +87,8 @@ def _environment(base: Mapping[str, str], function: Mapping[str, str]) -> dict[s
     return environment
 
 
-def _sample(module: str, layers: list[str], cwd: Path, environment: Mapping[str, str]) -> float:
+def _sample(module: str, layers: list[str], cwd: Path, environment: Mapping[str, str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of the import in a fresh interpreter."""
     completed = subprocess.run(  # noqa: S603 - our own interpreter and code
         [sys.executable, "-c", _CHILD, module, *layers],
         cwd=cwd,
@@ -88,7 +100,8 @@ def _sample(module: str, layers: list[str], cwd: Path, environment: Mapping[str,
     )
     if completed.returncode != 0:
         raise RuntimeError(f"importing {module} failed:\n{completed.stderr[-2000:]}")
-    return float(completed.stdout.strip().splitlines()[-1])
+    wall, cpu = completed.stdout.strip().splitlines()[-1].split()
+    return float(wall), float(cpu)
 
 
 def measure(
@@ -104,7 +117,7 @@ def measure(
         module_file = spec.code_dir / f"{spec.handler.rpartition('.')[0]}.py"
         cases[spec.logical_id] = (str(module_file), spec.code_dir, _environment(base, spec.environment))
     baseline_environment = _environment(base, specs[0].environment if specs else {})
-    samples: dict[str, list[float]] = {name: [] for name in [BASELINE, *cases]}
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in [BASELINE, *cases]}
     names = list(cases)
     for number in range(runs + 1):
         print(f"cold imports: round {number + 1}/{runs + 1} ...", file=sys.stderr, flush=True)
@@ -118,4 +131,7 @@ def measure(
             sample = _sample(module, layers, cwd, environment)
             if number:
                 samples[name].append(sample)
-    return [Import(name, seconds) for name, seconds in samples.items()]
+    return [
+        Import(name, [wall for wall, _ in pairs], [cpu for _, cpu in pairs])
+        for name, pairs in samples.items()
+    ]

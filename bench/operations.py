@@ -74,6 +74,7 @@ class Operation:
     name: str
     samples_ns: list[int]
     inside_ns: list[int]  # of each sample, the part spent inside DynamoDB calls
+    cpu_ns: list[int]  # of each sample, this thread's CPU time (botocore and the handler)
     calls: str  # the usual sequence of DynamoDB calls of one warm invocation ("" for none)
     calls_per_call: float
 
@@ -85,6 +86,10 @@ class Operation:
     def dynamodb_ms(self) -> float | None:
         """Median time inside DynamoDB calls (the request, DynamoDB Local, botocore's parsing)."""
         return median_ms(self.inside_ns)
+
+    @property
+    def cpu_ms(self) -> float | None:
+        return median_ms(self.cpu_ns)
 
     @property
     def own_ms(self) -> float | None:
@@ -99,6 +104,7 @@ class Operation:
             "median_ms": rounded(self.median_ms),
             "inside_dynamodb_calls_ms": rounded(self.dynamodb_ms),
             "outside_dynamodb_calls_ms": rounded(self.own_ms),
+            "cpu_ms": rounded(self.cpu_ms),
             "samples": len(self.samples_ns),
             "dynamodb_calls": self.calls or None,
             "dynamodb_calls_per_invocation": round(self.calls_per_call, 3),
@@ -262,6 +268,7 @@ def measure(
         seen: dict[str, Counter[str]] = {name: Counter() for name in operations}
         counts: dict[str, list[int]] = {name: [] for name in operations}
         inside: dict[str, list[int]] = {name: [] for name in operations}
+        cpu: dict[str, list[int]] = {name: [] for name in operations}
         sequence = [0]
 
         def counted(name: str, operation: Callable[[int], object]) -> Callable[[], None]:
@@ -269,7 +276,9 @@ def measure(
                 sequence[0] += 1
                 counter.reset()
                 clock.inside_ns = 0
+                began = time.thread_time_ns()
                 operation(sequence[0])
+                cpu[name].append(time.thread_time_ns() - began)
                 inside[name].append(clock.inside_ns)
                 seen[name]["+".join(counter.calls)] += 1
                 counts[name].append(len(counter.calls))
@@ -287,6 +296,7 @@ def measure(
                 name,
                 samples[name],
                 inside[name][-rounds:],
+                cpu[name][-rounds:],
                 seen[name].most_common(1)[0][0],
                 # the warm-up's invocations are left out: the cold start's key and MAC-key loads
                 sum(counts[name][-rounds:]) / rounds,

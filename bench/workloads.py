@@ -72,7 +72,7 @@ class Target:
 type Contender = Callable[[Target], Apply]
 
 #: Updates per thread and round when ``--updates`` is not given and the workload names no default.
-DEFAULT_UPDATES = 25
+DEFAULT_UPDATES = 20
 #: Version-locked attempts at one update before it gives up (counted as an error, never seen so far).
 MAX_VERSION_ATTEMPTS = 100
 
