@@ -88,7 +88,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     group = parser.add_argument_group("sweep, http, operations, cold")
     group.add_argument(
-        "--sweep-rounds", type=positive_int, default=20, help="samples per case and size (default 20)"
+        "--sweep-rounds", type=positive_int, default=25, help="samples per case and size (default 25)"
     )
     group.add_argument(
         "--operation-rounds", type=positive_int, default=200, help="samples per operation (default 200)"

@@ -239,7 +239,8 @@ class Goal:
 
     @property
     def met(self) -> bool | None:
-        return None if self.measured is None else self.measured <= self.limit
+        """Judged on the figure as printed (two decimals): 2.004x is "at most 2x"."""
+        return None if self.measured is None else round(self.measured, 2) <= self.limit
 
     def as_json(self) -> dict[str, Any]:
         return {
