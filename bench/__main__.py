@@ -258,7 +258,11 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(lines), flush=True)
     if arguments.json is not None:
         text = json.dumps(
-            {**report.document(environment, sections, found), "elapsed_seconds": round(elapsed, 1)}
+            {
+                **report.document(environment, sections, found),
+                "elapsed_seconds": round(elapsed, 1),
+                "section_seconds": {name: round(seconds, 1) for name, seconds in timings.items()},
+            }
         )
         if arguments.json == "-":
             print(text)

@@ -147,8 +147,11 @@ def sweep_table(table: sweep.SweepTable, reference: str | None = None) -> list[s
 
 
 def sizes_line() -> str:
-    return "  sizes: " + ", ".join(
-        f"{size.label} = {size.keys} keys, {size.json_bytes:,} bytes of JSON" for size in sweep.SIZES
+    last = sweep.SIZES[-1]
+    return (
+        "  sizes, in bytes of compact JSON: "
+        + ", ".join(f"{size.label} {size.json_bytes:,}" for size in sweep.SIZES)
+        + f" ({last.label}: {last.keys:,} keys of {last.value_chars}-character strings)"
     )
 
 
