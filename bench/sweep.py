@@ -7,7 +7,8 @@ item size is what grows). Every case sets the same one key again and again, so n
 the measurement. All cases are timed one at a time, interleaved (:func:`bench.measure.interleave`).
 
 - **in process**: the layer's own calls on one botocore client against DynamoDB Local, next to the
-  floor (a bare UpdateItem, ``ReturnValues=NONE``) and the version-locked Get+Put of the same item;
+  floor (a bare UpdateItem, ``ReturnValues=NONE``) and the version-locked Get+Put of the same item
+  (for metadata also the naive Get+Put: one thread loses nothing, so it is timed alone here);
 - **HTTP**: the same merges through ``python -m localrun serve`` (one request at a time, keep-alive),
   what a caller sees.
 
@@ -38,6 +39,7 @@ from bench.workloads import (
     Target,
     bare_update,
     metadata_item,
+    metadata_naive,
     metadata_version_locked,
     prepare_session,
     session_data_version_locked,
@@ -97,6 +99,7 @@ MD_DEFAULT = "authstate merge (document back)"
 MD_MINIMAL = "authstate merge, return_document=False"
 MD_RAW = "what-if: authstate merge, raw JSON parse"
 MD_LOCKED = "version-locked Get+Put"
+MD_NAIVE = "naive Get+Put (loses updates)"
 S_ONLINE = "online payload merge (token back)"
 S_OFFLINE = "offline payload merge (payload back)"
 S_DATA = "data merge (data back)"
@@ -243,7 +246,7 @@ def in_process(
         _metadata_cases(metadata, index, target, counter, Target(user, tables, raw_client), raw_counter)
     metadata_result = metadata.table(
         "metadata: one-key merge into a user's document (in process)",
-        [FLOOR, MD_DEFAULT, MD_MINIMAL, MD_LOCKED, MD_RAW],
+        [FLOOR, MD_DEFAULT, MD_MINIMAL, MD_LOCKED, MD_NAIVE, MD_RAW],
         rounds,
         warmup,
     )
@@ -269,7 +272,7 @@ def _metadata_cases(
     user, key, table = target.subject, user_key(target.subject), target.tables[USER_METADATA]
     store = UserMetadata(target.table(USER_METADATA))
     raw_store = UserMetadata(raw.table(USER_METADATA))
-    locked = metadata_version_locked(target)
+    locked, naive = metadata_version_locked(target), metadata_naive(target)
 
     def floor(i: int) -> None:
         bare_update(target.client, table, key, DOCUMENT, HOT_KEY, i)
@@ -288,6 +291,7 @@ def _metadata_cases(
     cases.add(MD_MINIMAL, index, minimal, counter)
     cases.add(MD_RAW, index, raw_default, raw_counter)
     cases.add(MD_LOCKED, index, lambda i: locked(HOT_KEY, i), counter)
+    cases.add(MD_NAIVE, index, lambda i: naive(HOT_KEY, i), counter)
 
 
 def _session_cases(cases: _Cases, index: int, target: Target, counter: CallCounter) -> None:
