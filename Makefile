@@ -3,7 +3,7 @@ PY := .venv/bin/python
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: setup setup-sam run test test-unit lint typecheck sam-validate sam-build deploy bench load load-quick checkov fuzz ci
+.PHONY: setup setup-sam run test test-unit lint typecheck sam-validate sam-build deploy bench bench-json load load-quick checkov fuzz ci
 
 setup:
 	@scripts/setup.sh
@@ -39,8 +39,11 @@ sam-build: setup-sam  ## needs python3.13 on PATH: the dev venv provides it
 deploy: sam-build  ## sam deploy with samconfig.toml (needs AWS credentials)
 	.venv-sam/bin/sam deploy
 
-bench: setup
-	$(PY) -m bench
+bench: setup  ## the store against the honest baselines on DynamoDB Local, one table per section (ARGS='--section sweep' etc.)
+	$(PY) -m bench $(ARGS)
+
+bench-json: setup  ## the same, the figures also written to bench/results.json
+	$(PY) -m bench --json bench/results.json $(ARGS)
 
 load: setup  ## bounded HTTP load run on loopback; exits 1 on any 5xx, unexpected 4xx or lost update
 	$(PY) -m bench.load
