@@ -3,7 +3,7 @@ PY := .venv/bin/python
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: openapi setup setup-sam run test test-unit lint typecheck sam-validate sam-build deploy bench load load-quick checkov fuzz ci
+.PHONY: openapi setup setup-sam run test test-unit lint typecheck sam-validate sam-build deploy bench bench-json load load-quick checkov fuzz ci
 
 setup:
 	@scripts/setup.sh
@@ -43,8 +43,11 @@ openapi: setup  ## the OpenAPI document, built by Powertools from the functions,
 	$(PY) -c 'import json, sys; sys.path.insert(0, "layers/authstate"); from localrun.openapi import build_openapi; json.dump(build_openapi(), open("openapi.json", "w"), indent=2)'
 	@echo "wrote openapi.json"
 
-bench: setup
-	$(PY) -m bench
+bench: setup  ## the store against the honest baselines on DynamoDB Local, one table per section (ARGS='--section sweep' etc.)
+	$(PY) -m bench $(ARGS)
+
+bench-json: setup  ## the same, the figures also written to bench/results.json
+	$(PY) -m bench --json bench/results.json $(ARGS)
 
 load: setup  ## bounded HTTP load run on loopback; exits 1 on any 5xx, unexpected 4xx or lost update
 	$(PY) -m bench.load

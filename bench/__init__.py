@@ -1,7 +1,10 @@
-"""Benchmark (not a test): authstate's store against naive baselines, on DynamoDB Local.
+"""Benchmark (not a test): authstate against the honest baselines, on DynamoDB Local.
 
 Run ``python -m bench`` (``make bench``) from the repository root; ``--help`` lists the flags.
-Workloads and their contenders live in :mod:`bench.workloads`, the measuring in :mod:`bench.runner`.
+Sections: concurrent baselines (:mod:`bench.workloads`, :mod:`bench.runner`), the document-size sweep
+(:mod:`bench.sweep`), warm handlers and JWT (:mod:`bench.operations`), cold imports (:mod:`bench.cold`);
+shared helpers in :mod:`bench.measure`, output in :mod:`bench.report`. ``python -m bench.load`` is the
+load check of the HTTP API (:mod:`bench.load`).
 """
 
 from __future__ import annotations

@@ -1,8 +1,16 @@
-"""``python -m bench [--threads T] [--updates N] [--workload W] [--dynamodb-endpoint URL] [--json [PATH]]``.
+"""``python -m bench [--section S ...] [--json [PATH]] [...]``: authstate against the honest baselines.
 
 Starts DynamoDB Local in memory (unless ``--dynamodb-endpoint`` names one already running), creates
-the template's tables, then for every workload runs each contender in turn with the same threads,
-the same keys and one subject of its own, and prints one table per workload.
+the template's tables, then runs the sections (all by default, about 4 minutes on 2 cores):
+
+- baselines: concurrent updates of one document, T threads, per contender: the floor (bare
+  UpdateItem), authstate, version-locked Get+Put, naive Get+Put; ops/s, p50/p99, calls, lost updates;
+- sweep: a one-key merge as the document grows (empty to ~300 KB), in process;
+- http: the same over HTTP through the local server;
+- operations: each warm Lambda handler's DynamoDB calls and latency against the floor; JWT µs;
+- cold: each function's cold import against ``import boto3; boto3.client("dynamodb")``.
+
+Every comparison is measured in the same run, interleaved, and reported as medians and ratios.
 """
 
 from __future__ import annotations
@@ -18,51 +26,85 @@ import signal
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
-from bench.report import Environment, document, header, table
-from bench.runner import Result, make_clients, non_negative_int, positive_int, run
+from bench import cold, operations, report, sweep
+from bench.measure import non_negative_int, positive_int
+from bench.runner import make_clients, run, run_workload
 from bench.workloads import WORKLOADS
 from localrun.dynamodb import client, create_tables, find_jar, running_dynamodb
-from localrun.template import Template
+from localrun.template import ROOT, Template
+
+SECTIONS = ("baselines", "sweep", "http", "operations", "cold")
+#: Where a bare ``--json`` writes (bench/.gitignore keeps it out of git).
+DEFAULT_JSON = ROOT / "bench" / "results.json"
+#: ``--quick``: a smoke run of every section, in about a minute; figures too few to compare.
+QUICK = {"rounds": 1, "updates": 3, "warmup": 2, "sweep_rounds": 2, "operation_rounds": 5, "cold_runs": 1}
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n", 1)[1])
-    parser.add_argument("--threads", type=positive_int, default=8, help="concurrent threads (default 8)")
-    defaults = ", ".join(f"{name} {workload.updates}" for name, workload in WORKLOADS.items())
-    parser.add_argument(
-        "--updates", type=positive_int, help=f"updates per thread, every workload (default: {defaults})"
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=(__doc__ or "").split("\n\n", 1)[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
-        "--warmup",
-        type=non_negative_int,
-        default=20,
-        help="unmeasured updates per thread and contender first, on throwaway subjects (default 20)",
-    )
-    parser.add_argument(
-        "--dynamodb-endpoint", metavar="URL", help="use this DynamoDB (Local) instead of starting one"
+        "--section", choices=SECTIONS, action="append", help="run only this section (repeatable; default all)"
     )
     parser.add_argument(
         "--json",
         nargs="?",
-        const="-",
+        const=str(DEFAULT_JSON),
         metavar="PATH",
-        help="also write the figures as JSON: to PATH, or as the last line of stdout without one",
+        help=f"also write the figures as JSON: to PATH, {DEFAULT_JSON.relative_to(ROOT)} without one, "
+        "- for stdout",
     )
-    parser.add_argument(
+    parser.add_argument("--quick", action="store_true", help="a smoke run: every section, tiny samples")
+    group = parser.add_argument_group("baselines")
+    group.add_argument("--threads", type=positive_int, default=8, help="concurrent threads (default 8)")
+    defaults = ", ".join(f"{name} {workload.updates}" for name, workload in WORKLOADS.items())
+    group.add_argument(
+        "--updates", type=positive_int, help=f"updates per thread and round (default: {defaults})"
+    )
+    group.add_argument("--rounds", type=positive_int, default=3, help="interleaved rounds (default 3)")
+    group.add_argument(
+        "--warmup",
+        type=non_negative_int,
+        default=10,
+        help="unmeasured updates per thread and contender first, on throwaway subjects (default 10)",
+    )
+    group.add_argument(
         "--workload", choices=sorted(WORKLOADS), action="append", help="run only this workload (repeatable)"
     )
-    parser.add_argument(
+    group.add_argument(
         "--time-limit",
         type=float,
         default=120.0,
         metavar="SECONDS",
         help="stop a contender's threads after this long (default 120)",
     )
-    return parser.parse_args(argv)
+    group = parser.add_argument_group("sweep, http, operations, cold")
+    group.add_argument(
+        "--sweep-rounds", type=positive_int, default=25, help="samples per case and size (default 25)"
+    )
+    group.add_argument(
+        "--operation-rounds", type=positive_int, default=200, help="samples per operation (default 200)"
+    )
+    group.add_argument(
+        "--cold-runs", type=positive_int, default=4, help="fresh interpreters per function (default 4)"
+    )
+    parser.add_argument(
+        "--dynamodb-endpoint", metavar="URL", help="use this DynamoDB (Local) instead of starting one"
+    )
+    arguments = parser.parse_args(argv)
+    if arguments.quick:
+        for name, value in QUICK.items():
+            if name != "updates" or arguments.updates is None:
+                setattr(arguments, name, value)
+    return arguments
 
 
 def dynamodb_local_version() -> str:
@@ -76,6 +118,14 @@ def dynamodb_local_version() -> str:
         if match:
             return f"{match[2]} ({match[1]})"
     return jar.parent.name
+
+
+def cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
 
 
 @contextlib.contextmanager
@@ -97,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parse_arguments(argv)
     began, load_average = time.monotonic(), os.getloadavg()[0]  # load before our own DynamoDB Local
     signal.signal(signal.SIGTERM, _terminate)
-    threads = arguments.threads
+    chosen = [section for section in SECTIONS if section in (arguments.section or SECTIONS)]
+    base_environment = dict(os.environ)  # before the operations section configures this process
     names = arguments.workload or list(WORKLOADS)
     updates = {name: arguments.updates or WORKLOADS[name].updates for name in names}
     template = Template.load()
@@ -106,61 +157,118 @@ def main(argv: list[str] | None = None) -> int:
         for logical_id in template.resources("AWS::DynamoDB::Table")
     }
     run_id = uuid.uuid4().hex[:8]
+    sections: dict[str, Any] = {}
+    timings: dict[str, float] = {}
     with dynamodb(arguments.dynamodb_endpoint) as (endpoint, version):
         create_tables(endpoint, template)
-        clients = make_clients(endpoint, threads, pool=threads * 2)
-        reader = client(endpoint)
-        environment = Environment(
-            threads=threads,
+        environment = report.Environment(
+            threads=arguments.threads,
             updates=updates,
+            rounds=arguments.rounds,
             warmup=arguments.warmup,
             endpoint=endpoint,
             dynamodb_version=version,
             cpu_count=os.cpu_count(),
             usable_cpus=os.process_cpu_count(),
+            cpu_model=cpu_model(),
             python=platform.python_version(),
             platform=f"{platform.system()} {platform.machine()}",
             load_average=load_average,
         )
-        results: dict[str, list[Result]] = {}
-        for name in names:
-            workload = WORKLOADS[name]
+        reader = client(endpoint)
 
+        def timed(section: str, measure: Callable[[], Any]) -> None:
+            if section in chosen:
+                started = time.monotonic()
+                sections[section] = measure()
+                timings[section] = time.monotonic() - started
+
+        def baselines() -> dict[str, Any]:
+            clients = make_clients(endpoint, arguments.threads, pool=arguments.threads * 2)
             measure = functools.partial(
-                run,
-                name,
-                workload,
-                clients=clients,
-                reader=reader,
-                tables=tables,
-                time_limit=arguments.time_limit,
+                run, clients=clients, reader=reader, tables=tables, time_limit=arguments.time_limit
             )
-            if arguments.warmup:  # JIT of DynamoDB Local, connection pools, botocore's lazy loading
-                print(f"warming up {name} ...", file=sys.stderr, flush=True)
-                for position, (contender_name, contender) in enumerate(workload.contenders.items()):
-                    subject = f"bench-{run_id}-{name}-warmup-{position}"
-                    measure(contender_name, contender, subject=subject, updates=arguments.warmup)
-            results[name] = []
-            for position, (contender_name, contender) in enumerate(workload.contenders.items()):
-                print(f"running {name}: {contender_name} ...", file=sys.stderr, flush=True)
-                subject = f"bench-{run_id}-{name}-{position}"
-                results[name].append(
-                    measure(contender_name, contender, subject=subject, updates=updates[name])
+            return {
+                name: run_workload(
+                    name,
+                    WORKLOADS[name],
+                    rounds=arguments.rounds,
+                    warmup=arguments.warmup,
+                    updates=updates[name],
+                    subject_prefix=f"bench-{run_id}",
+                    measure=measure,
                 )
+                for name in names
+            }
 
-    lines = header(environment)
-    for name, rows in results.items():
-        workload = WORKLOADS[name]
-        lines += ["", *table(name, workload.description, workload.baseline, rows, workload.parameters)]
+        def in_process() -> dict[str, Any]:
+            metadata, sessions = sweep.in_process(
+                lambda: make_clients(endpoint, 1, pool=2)[0].client,
+                tables,
+                run_id,
+                rounds=arguments.sweep_rounds,
+                warmup=2,
+            )
+            return {"metadata": metadata, "sessions": sessions}
+
+        timed("baselines", baselines)
+        timed("sweep", in_process)
+        timed(
+            "http",
+            lambda: sweep.over_http(
+                endpoint, reader, tables, run_id, rounds=arguments.sweep_rounds, warmup=2
+            ),
+        )
+        # cold before operations, which configures this process's environment for the handlers
+        timed(
+            "cold",
+            lambda: cold.measure(template, runs=arguments.cold_runs, base_environment=base_environment),
+        )
+        timed(
+            "operations",
+            lambda: operations.measure(
+                template, endpoint, tables, run_id, rounds=arguments.operation_rounds, warmup=3
+            ),
+        )
+
+    lines = report.header(environment)
+    for name, summaries in sections.get("baselines", {}).items():
+        lines += ["", *report.concurrent_table(name, summaries, environment)]
+    if "sweep" in sections:
+        lines += ["", report.sizes_line()]
+        lines += ["", *report.sweep_table(sections["sweep"]["metadata"], sweep.FLOOR)]
+        lines += report.versus_locked(sections["sweep"]["metadata"], [(sweep.MD_DEFAULT, sweep.MD_LOCKED)])
+        lines += ["", *report.sweep_table(sections["sweep"]["sessions"], sweep.FLOOR)]
+        lines += report.versus_locked(
+            sections["sweep"]["sessions"],
+            [(sweep.S_ONLINE, sweep.S_ONLINE_LOCKED), (sweep.S_DATA, sweep.S_DATA_LOCKED)],
+        )
+    if "http" in sections:
+        lines += ["", *report.sweep_table(sections["http"])]
+    if "operations" in sections:
+        lines += ["", *report.operations_table(sections["operations"])]
+    if "cold" in sections:
+        lines += ["", *report.cold_table(sections["cold"])]
+    found = report.goals(sections)
+    if found:
+        lines += ["", *report.goals_table(found)]
     elapsed = time.monotonic() - began
-    lines += ["", f"elapsed: {elapsed:.1f} s in all (start-up, warm-up, every contender)"]
+    spent = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in timings.items())
+    lines += ["", f"elapsed: {elapsed:.0f} s in all ({spent})"]
     print("\n".join(lines), flush=True)
     if arguments.json is not None:
-        text = json.dumps({**document(environment, results), "elapsed_seconds": round(elapsed, 2)})
+        text = json.dumps(
+            {
+                **report.document(environment, sections, found),
+                "elapsed_seconds": round(elapsed, 1),
+                "section_seconds": {name: round(seconds, 1) for name, seconds in timings.items()},
+            }
+        )
         if arguments.json == "-":
             print(text)
         else:
             Path(arguments.json).write_text(text + "\n")
+            print(f"figures written to {arguments.json}", file=sys.stderr)
     return 0
 
 

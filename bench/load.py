@@ -41,7 +41,7 @@ from typing import Any, Literal
 
 import requests
 
-from bench.runner import non_negative_int, percentile_ms, positive_int
+from bench.measure import ms, non_negative_int, percentile_ms, positive_int
 from localrun.dynamodb import create_tables, running_dynamodb
 from localrun.process import local_server
 from localrun.template import Template
@@ -455,10 +455,6 @@ def read_back(base_url: str, world: World, acknowledged: Acknowledged) -> ReadBa
     return result
 
 
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
-
-
 def report(
     arguments: argparse.Namespace,
     world: World,
@@ -522,8 +518,8 @@ def report(
                 LABELS[op],
                 str(answered + count(op, no_answer)),
                 str(ok),
-                _ms(percentile_ms(latencies[op], 50)),
-                _ms(percentile_ms(latencies[op], 99)),
+                ms(percentile_ms(latencies[op], 50), 1),
+                ms(percentile_ms(latencies[op], 99), 1),
                 str(count(op, is_5xx)),
                 str(count(op, is_unexpected_4xx)),
                 str(count(op, is_claims_413)),
@@ -539,8 +535,8 @@ def report(
             "all",
             str(total),
             str(total_ok),
-            _ms(percentile_ms(everything, 50)),
-            _ms(percentile_ms(everything, 99)),
+            ms(percentile_ms(everything, 50), 1),
+            ms(percentile_ms(everything, 99), 1),
             str(count(None, is_5xx)),
             str(count(None, is_unexpected_4xx)),
             str(count(None, is_claims_413)),

@@ -1,44 +1,33 @@
-"""Measure one contender: T threads x N updates on one subject, latencies, DynamoDB calls, lost keys."""
+"""The concurrent section: T threads x N updates on one subject, per contender, in interleaved rounds.
+
+One *run* measures one contender once (:func:`run`): every thread starts on a barrier, the clock
+runs from the start to the last finish, then the document is read back for lost updates. A workload
+is measured in rounds (:func:`run_workload`): each round runs every contender once on fresh subjects,
+the starting contender rotating (A B C, B C A, ...), so drift in the machine's load hits all alike.
+:class:`Summary` gives the medians over the rounds.
+"""
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import math
+import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from bench.measure import CallCounter, median, percentile_ms, rounded
 from bench.workloads import Apply, Contender, Target, Workload
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-#: Written once before the measured updates so the subject exists: the counts are the steady state.
+#: Written once before the measured updates (the connection warm, the item touched once).
 FIRST_WRITE_KEY = "bench-first-write"
 #: How long the threads may take to reach the start line.
 START_TIMEOUT_SECONDS = 60.0
-
-
-@dataclass
-class CallCounter:
-    """DynamoDB API calls (``before-call``) and HTTP requests incl. retries (``before-send``)."""
-
-    calls: Counter[str] = field(default_factory=Counter)
-    requests: int = 0
-
-    def on_call(self, event_name: str, **_: Any) -> None:
-        self.calls[event_name.rsplit(".", 1)[-1]] += 1
-
-    def on_send(self, **_: Any) -> None:  # must return None: a value would replace the HTTP response
-        self.requests += 1
-
-    def reset(self) -> None:
-        self.calls.clear()
-        self.requests = 0
 
 
 @dataclass(frozen=True)
@@ -67,10 +56,7 @@ def make_clients(endpoint: str, count: int, pool: int) -> list[CountedClient]:
     clients = []
     for _ in range(count):
         client = session.client("dynamodb", endpoint_url=endpoint, config=config)
-        counter = CallCounter()
-        client.meta.events.register("before-call.dynamodb.*", counter.on_call)
-        client.meta.events.register("before-send.dynamodb.*", counter.on_send)
-        clients.append(CountedClient(client, counter))
+        clients.append(CountedClient(client, CallCounter().attach(client)))
     return clients
 
 
@@ -106,27 +92,17 @@ def _worker(
     lane.finished = time.perf_counter()
 
 
-def percentile_ms(sorted_ns: list[int], percent: float) -> float | None:
-    """Nearest-rank percentile, in milliseconds."""
-    if not sorted_ns:
-        return None
-    rank = max(1, math.ceil(percent / 100 * len(sorted_ns)))
-    return sorted_ns[rank - 1] / 1e6
-
-
 @dataclass(frozen=True)
 class Result:
-    workload: str
+    """One contender, one round."""
+
     contender: str
     subject: str
-    threads: int
-    updates_per_thread: int
     attempted: int
     succeeded: int
     errors: dict[str, int]
     wall_seconds: float
-    p50_ms: float | None
-    p99_ms: float | None
+    latencies_ns: list[int]  # sorted
     calls: dict[str, int]  # API calls by operation, measured updates only
     http_requests: int  # HTTP requests incl. botocore retries, measured updates only
     expected_keys: int  # acknowledged updates
@@ -137,43 +113,96 @@ class Result:
     def ops_per_second(self) -> float:
         return self.succeeded / self.wall_seconds if self.wall_seconds > 0 else 0.0
 
+
+@dataclass(frozen=True)
+class Summary:
+    """One contender over every round: medians of the rounds' throughput and p50, p99 of all latencies."""
+
+    contender: str
+    rounds: list[Result]
+
+    @property
+    def ops_per_second(self) -> float:
+        return median(r.ops_per_second for r in self.rounds) or 0.0
+
+    @property
+    def p50_ms(self) -> float | None:
+        return median(v for r in self.rounds if (v := percentile_ms(r.latencies_ns, 50)) is not None)
+
+    @property
+    def p99_ms(self) -> float | None:
+        return percentile_ms(sorted(ns for r in self.rounds for ns in r.latencies_ns), 99)
+
+    @property
+    def attempted(self) -> int:
+        return sum(r.attempted for r in self.rounds)
+
+    @property
+    def calls(self) -> dict[str, int]:
+        total: Counter[str] = Counter()
+        for r in self.rounds:
+            total.update(r.calls)
+        return dict(sorted(total.items()))
+
     @property
     def calls_per_update(self) -> float:
         return sum(self.calls.values()) / self.attempted if self.attempted else 0.0
 
     @property
+    def retries(self) -> int:
+        return sum(r.http_requests for r in self.rounds) - sum(self.calls.values())
+
+    @property
+    def expected_keys(self) -> int:
+        return sum(r.expected_keys for r in self.rounds)
+
+    @property
+    def lost_keys(self) -> int:
+        return sum(r.lost_keys for r in self.rounds)
+
+    @property
     def lost_percent(self) -> float:
         return 100 * self.lost_keys / self.expected_keys if self.expected_keys else 0.0
 
-    def as_json(self) -> dict[str, Any]:
+    @property
+    def errors(self) -> dict[str, int]:
+        total: Counter[str] = Counter()
+        for r in self.rounds:
+            total.update(r.errors)
+        return dict(total)
+
+    @property
+    def timed_out(self) -> bool:
+        return any(r.timed_out for r in self.rounds)
+
+    def as_json(self, floor: Summary | None) -> dict[str, Any]:
         return {
-            "workload": self.workload,
             "contender": self.contender,
-            "subject": self.subject,
-            "threads": self.threads,
-            "updates_per_thread": self.updates_per_thread,
-            "attempted": self.attempted,
-            "succeeded": self.succeeded,
-            "errors": self.errors,
-            "wall_seconds": round(self.wall_seconds, 4),
+            "rounds": len(self.rounds),
             "ops_per_second": round(self.ops_per_second, 1),
-            "latency_ms": {"p50": _round(self.p50_ms), "p99": _round(self.p99_ms)},
+            "ops_per_second_by_round": [round(r.ops_per_second, 1) for r in self.rounds],
+            "latency_ms": {"p50": rounded(self.p50_ms), "p99": rounded(self.p99_ms)},
+            "attempted": self.attempted,
+            "errors": self.errors,
             "calls_per_update": round(self.calls_per_update, 3),
             "calls": self.calls,
-            "http_requests": self.http_requests,
+            "botocore_retries": self.retries,
             "expected_keys": self.expected_keys,
             "lost_keys": self.lost_keys,
             "lost_percent": round(self.lost_percent, 2),
             "timed_out": self.timed_out,
+            "to_floor": None
+            if floor is None
+            else {
+                "ops_per_second": rounded(self.ops_per_second / floor.ops_per_second)
+                if floor.ops_per_second
+                else None,
+                "p50": rounded(self.p50_ms / floor.p50_ms) if self.p50_ms and floor.p50_ms else None,
+            },
         }
 
 
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(value, 3)
-
-
 def run(
-    workload_name: str,
     workload: Workload,
     contender_name: str,
     contender: Contender,
@@ -190,11 +219,9 @@ def run(
     Threads still running at ``time_limit`` are told to stop after their current update (each call
     is bounded by the clients' timeouts and retries), so a run always ends.
     """
-    first = Target(subject, tables, clients[0].client)
-    if workload.prepare is not None:
-        workload.prepare(first)
+    workload.prepare(Target(subject, tables, clients[0].client))
     applies = [contender(Target(subject, tables, counted.client)) for counted in clients]
-    applies[0](FIRST_WRITE_KEY, True)  # the subject's item exists from here on
+    applies[0](FIRST_WRITE_KEY, True)
     for counted in clients:
         counted.counter.reset()
 
@@ -235,17 +262,13 @@ def run(
         with contextlib.suppress(Exception):  # best effort; the figures are already taken
             workload.cleanup(Target(subject, tables, reader))
     return Result(
-        workload=workload_name,
         contender=contender_name,
         subject=subject,
-        threads=len(clients),
-        updates_per_thread=updates,
         attempted=len(latencies) + errors.total(),
         succeeded=len(latencies),
         errors=dict(errors),
         wall_seconds=ended - began,
-        p50_ms=percentile_ms(latencies, 50),
-        p99_ms=percentile_ms(latencies, 99),
+        latencies_ns=latencies,
         calls=dict(sorted(calls.items())),
         http_requests=http_requests,
         expected_keys=len(acknowledged),
@@ -254,17 +277,40 @@ def run(
     )
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an int of at least 1."""
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
+def run_workload(
+    name: str,
+    workload: Workload,
+    *,
+    rounds: int,
+    warmup: int,
+    updates: int,
+    subject_prefix: str,
+    measure: Callable[..., Result],
+) -> list[Summary]:
+    """Warm-up (one unmeasured run per contender of ``warmup`` updates per thread), then ``rounds``
+    rounds, each running every contender once, the starting one rotating."""
+    names = list(workload.contenders)
+    if warmup:  # JIT of DynamoDB Local, connection pools, botocore's lazy loading
+        _progress(f"warming up {name} ...")
+        for position, contender in enumerate(names):
+            subject = f"{subject_prefix}-{name}-warmup-{position}"
+            measure(workload, contender, workload.contenders[contender], subject=subject, updates=warmup)
+    results: dict[str, list[Result]] = {contender: [] for contender in names}
+    for number in range(rounds):
+        shift = number % len(names)
+        for contender in names[shift:] + names[:shift]:
+            _progress(f"{name} round {number + 1}/{rounds}: {contender} ...")
+            subject = f"{subject_prefix}-{name}-{number}-{names.index(contender)}"
+            results[contender].append(
+                measure(workload, contender, workload.contenders[contender], subject=subject, updates=updates)
+            )
+    return [Summary(contender, results[contender]) for contender in names]
 
 
-def non_negative_int(text: str) -> int:
-    """argparse type: an int of at least 0."""
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be at least 0")
-    return value
+def _progress(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def summaries_json(summaries: Sequence[Summary], floor_name: str) -> list[dict[str, Any]]:
+    floor = next((s for s in summaries if s.contender == floor_name), None)
+    return [s.as_json(floor) for s in summaries]

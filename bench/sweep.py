@@ -1,0 +1,423 @@
+"""The document-size sweep: what one one-key merge costs as the document (or session item) grows.
+
+Sizes (:data:`SIZES`): empty, 1 key, 100 keys, 1,000 small keys and ~300 KB (1,000 keys of ~290
+bytes). One subject per size (a user's metadata; a session whose *data* has that size and whose
+payload stays two small claims: the claims cap, at most 16 KB, bounds the payload, so the session's
+item size is what grows). Every case sets the same one key again and again, so nothing grows during
+the measurement. All cases are timed one at a time, interleaved (:func:`bench.measure.interleave`).
+
+- **in process**: the layer's own calls on one botocore client against DynamoDB Local, next to the
+  floor (a bare UpdateItem, ``ReturnValues=NONE``) and the version-locked Get+Put of the same item
+  (for metadata also the naive Get+Put: one thread loses nothing, so it is timed alone here);
+- **HTTP**: the same merges through ``python -m localrun serve`` (one request at a time, keep-alive),
+  what a caller sees.
+
+A *what-if* row times the layer's default metadata merge on a client whose UpdateItem and GetItem
+responses are decoded by ``json.loads`` instead of botocore's shape parser (:func:`raw_json_responses`):
+the change this benchmark suggests for the layer, measured here without making it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from authstate.documents.jsondoc import size as json_size
+from authstate.metadata import DOCUMENT, UserMetadata
+from authstate.sessions.store import DATA, SessionStore
+from bench.measure import CallCounter, interleave, median_ms, ratio, rounded
+from bench.workloads import (
+    SESSIONS,
+    USER_METADATA,
+    Target,
+    bare_update,
+    metadata_item,
+    metadata_naive,
+    metadata_version_locked,
+    prepare_session,
+    session_data_version_locked,
+    session_key,
+    session_online_version_locked,
+    user_key,
+    warm_sessions,
+)
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+HOT_KEY = "hot"
+#: Seen with this layer: ``PATCH /users/{u}/metadata`` with ``Prefer: return=minimal`` applies the
+#: merge, then Powertools' response validation refuses the 204's missing body (the handler is typed
+#: ``Response[str]``) and the caller gets this 400. Timed like a 204 (the work is the same) and counted.
+MINIMAL_BUG = 'VALIDATION_ERROR","message":"response:'
+
+
+BUG_NOTE = "answered 400 VALIDATION_ERROR (response validation) although the merge was applied"
+
+
+def minimal_bug(status: int, body: str) -> bool:
+    """Whether an answer to a ``return=minimal`` merge is the known 400 (see :data:`MINIMAL_BUG`)."""
+    return status == 400 and MINIMAL_BUG in body
+
+
+SESSION_PAYLOAD = {"plan": "pro", "role": "admin"}
+
+
+@dataclass(frozen=True)
+class Size:
+    label: str
+    keys: int
+    value_chars: int  # each value is a string of this many characters
+
+    def document(self) -> dict[str, Any]:
+        return {f"k{i:05d}": "x" * self.value_chars for i in range(self.keys)}
+
+    @property
+    def json_bytes(self) -> int:
+        return json_size(self.document())
+
+
+SIZES = (
+    Size("empty", 0, 0),
+    Size("1 key", 1, 24),
+    Size("100 keys", 100, 24),
+    Size("1,000 keys", 1000, 24),
+    Size("~300 KB", 1000, 288),
+)
+
+# Row names, shared with the report's goals.
+FLOOR = "floor: bare UpdateItem"
+MD_DEFAULT = "authstate merge (document back)"
+MD_MINIMAL = "authstate merge, return_document=False"
+MD_RAW = "what-if: authstate merge, raw JSON parse"
+MD_LOCKED = "version-locked Get+Put"
+MD_NAIVE = "naive Get+Put (loses updates)"
+S_ONLINE = "online payload merge (token back)"
+S_OFFLINE = "offline payload merge (payload back)"
+S_DATA = "data merge (data back)"
+S_DATA_MINIMAL = "data merge, store return_document=False"
+S_ONLINE_LOCKED = "version-locked online merge"
+S_DATA_LOCKED = "version-locked data merge"
+H_MD_DEFAULT = "PATCH /users/{u}/metadata"
+H_MD_MINIMAL = "PATCH /users/{u}/metadata, Prefer: return=minimal"
+H_ONLINE = "POST /sessions/merge"
+H_OFFLINE = "PATCH /sessions/{h}/payload"
+H_DATA = "PATCH /sessions/{h}/data"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One way of merging one key, at every size: median latency and the DynamoDB calls made."""
+
+    name: str
+    samples_ns: list[list[int]]  # by size
+    calls: list[str]  # by size: e.g. "UpdateItem", "GetItem+PutItem"; "" if not counted
+
+    def median_ms(self, index: int) -> float | None:
+        return median_ms(self.samples_ns[index])
+
+    @property
+    def growth(self) -> float | None:
+        """The largest size's median over the empty document's."""
+        return ratio(self.median_ms(-1), self.median_ms(0))
+
+    def as_json(self, sizes: tuple[Size, ...]) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "by_size": [
+                {
+                    "size": size.label,
+                    "median_ms": rounded(self.median_ms(index)),
+                    "samples": len(self.samples_ns[index]),
+                    "calls": self.calls[index] or None,
+                }
+                for index, size in enumerate(sizes)
+            ],
+            "largest_over_empty": rounded(self.growth),
+        }
+
+
+@dataclass(frozen=True)
+class SweepTable:
+    title: str
+    rows: list[Row]
+    notes: tuple[str, ...] = ()
+
+    def row(self, name: str) -> Row | None:
+        return next((row for row in self.rows if row.name == name), None)
+
+    def as_json(self, sizes: tuple[Size, ...]) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "rows": [row.as_json(sizes) for row in self.rows],
+            "notes": list(self.notes),
+        }
+
+
+def raw_json_responses(client: BaseClient) -> BaseClient:
+    """Decode UpdateItem/GetItem answers with ``json.loads`` instead of botocore's per-shape parser.
+    DynamoDB's wire format of S, N, M, L, BOOL and NULL values *is* the parsed form (only binary
+    values would differ, and these tables hold none). Errors keep the usual parsing."""
+
+    def parse_raw(response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any) -> None:
+        if response_dict["status_code"] < 300 and response_dict["body"]:
+            customized_response_dict.update(json.loads(response_dict["body"]))
+            response_dict["body"] = b"{}"
+
+    for operation in ("UpdateItem", "GetItem"):
+        client.meta.events.register(f"before-parse.dynamodb.{operation}", parse_raw)
+    return client
+
+
+class _Cases:
+    """The cases of one table: each call is timed by :func:`interleave`, its DynamoDB calls noted."""
+
+    def __init__(self) -> None:
+        self.cases: dict[str, Callable[[], object]] = {}
+        self.calls: dict[str, Counter[str]] = {}
+        self._counter = 0
+
+    def add(self, row: str, size: int, call: Callable[[int], object], counter: CallCounter | None) -> None:
+        key = f"{row}\0{size}"
+        seen: Counter[str] = Counter()
+        self.calls[key] = seen
+
+        def case() -> None:
+            self._counter += 1
+            if counter is not None:
+                counter.reset()
+            call(self._counter)
+            if counter is not None:
+                seen["+".join(counter.calls)] += 1
+
+        self.cases[key] = case
+
+    def table(self, title: str, rows: list[str], rounds: int, warmup: int) -> SweepTable:
+        samples = interleave(self.cases, rounds=rounds, warmup=warmup)
+        result = []
+        for row in rows:
+            keys = [f"{row}\0{index}" for index in range(len(SIZES))]
+            result.append(
+                Row(
+                    row,
+                    [samples.get(key, []) for key in keys],
+                    [self.calls[key].most_common(1)[0][0] if self.calls.get(key) else "" for key in keys],
+                )
+            )
+        return SweepTable(title, result)
+
+
+def _progress(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+# --- in process ----------------------------------------------------------------------------------
+
+
+def in_process(
+    make_client: Callable[[], DynamoDBClient],
+    tables: Mapping[str, str],
+    run_id: str,
+    *,
+    rounds: int,
+    warmup: int,
+) -> tuple[SweepTable, SweepTable]:
+    """The metadata and the sessions table, measured on one client (plus the what-if client)."""
+    client = make_client()
+    counter = CallCounter().attach(client)
+    raw_client = make_client()
+    raw_json_responses(raw_client)
+    raw_counter = CallCounter().attach(raw_client)
+
+    _progress("sweep, in process: metadata ...")
+    metadata = _Cases()
+    for index, size in enumerate(SIZES):
+        user = f"bench-{run_id}-sweep-user-{index}"
+        target = Target(user, tables, client)
+        target.table(USER_METADATA).put(metadata_item(user, size.document()))
+        _metadata_cases(metadata, index, target, counter, Target(user, tables, raw_client), raw_counter)
+    metadata_result = metadata.table(
+        "metadata: one-key merge into a user's document (in process)",
+        [FLOOR, MD_DEFAULT, MD_MINIMAL, MD_LOCKED, MD_NAIVE, MD_RAW],
+        rounds,
+        warmup,
+    )
+
+    _progress("sweep, in process: sessions ...")
+    sessions = _Cases()
+    for index, size in enumerate(SIZES):
+        target = Target(f"bench-{run_id}-sweep-session-{index}", tables, client)
+        prepare_session(target, SESSION_PAYLOAD, size.document())
+        _session_cases(sessions, index, target, counter)
+    sessions_result = sessions.table(
+        "sessions: one-key merge into a session whose data has that size (in process)",
+        [FLOOR, S_ONLINE, S_ONLINE_LOCKED, S_OFFLINE, S_DATA, S_DATA_MINIMAL, S_DATA_LOCKED],
+        rounds,
+        warmup,
+    )
+    return metadata_result, sessions_result
+
+
+def _metadata_cases(
+    cases: _Cases, index: int, target: Target, counter: CallCounter, raw: Target, raw_counter: CallCounter
+) -> None:
+    user, key, table = target.subject, user_key(target.subject), target.tables[USER_METADATA]
+    store = UserMetadata(target.table(USER_METADATA))
+    raw_store = UserMetadata(raw.table(USER_METADATA))
+    locked, naive = metadata_version_locked(target), metadata_naive(target)
+
+    def floor(i: int) -> None:
+        bare_update(target.client, table, key, DOCUMENT, HOT_KEY, i)
+
+    def default(i: int) -> None:
+        store.update(user, {HOT_KEY: i})
+
+    def minimal(i: int) -> None:
+        store.update(user, {HOT_KEY: i}, return_document=False)
+
+    def raw_default(i: int) -> None:
+        raw_store.update(user, {HOT_KEY: i})
+
+    cases.add(FLOOR, index, floor, counter)
+    cases.add(MD_DEFAULT, index, default, counter)
+    cases.add(MD_MINIMAL, index, minimal, counter)
+    cases.add(MD_RAW, index, raw_default, raw_counter)
+    cases.add(MD_LOCKED, index, lambda i: locked(HOT_KEY, i), counter)
+    cases.add(MD_NAIVE, index, lambda i: naive(HOT_KEY, i), counter)
+
+
+def _session_cases(cases: _Cases, index: int, target: Target, counter: CallCounter) -> None:
+    service, prepared = warm_sessions(target)
+    key, table = session_key(prepared.handle), target.tables[SESSIONS]
+    store = SessionStore(target.table(SESSIONS))
+    online_locked = session_online_version_locked(target)
+    data_locked = session_data_version_locked(target)
+
+    def floor(i: int) -> None:
+        bare_update(target.client, table, key, DATA, HOT_KEY, i)
+
+    def online(i: int) -> None:
+        service.merge_payload_online(prepared.access_token, {HOT_KEY: i})
+
+    def offline(i: int) -> None:
+        service.merge_payload_offline(prepared.handle, {HOT_KEY: i})
+
+    def data(i: int) -> None:
+        service.merge_data(prepared.handle, {HOT_KEY: i})
+
+    def data_minimal(i: int) -> None:
+        store.merge_data(prepared.handle, {HOT_KEY: i}, time.time(), return_document=False)
+
+    cases.add(FLOOR, index, floor, counter)
+    cases.add(S_ONLINE, index, online, counter)
+    cases.add(S_OFFLINE, index, offline, counter)
+    cases.add(S_DATA, index, data, counter)
+    cases.add(S_DATA_MINIMAL, index, data_minimal, counter)
+    cases.add(S_ONLINE_LOCKED, index, lambda i: online_locked(HOT_KEY, i), counter)
+    cases.add(S_DATA_LOCKED, index, lambda i: data_locked(HOT_KEY, i), counter)
+
+
+# --- over HTTP -----------------------------------------------------------------------------------
+
+API_KEY = "bench-sweep-key"
+REQUEST_TIMEOUT = (5.0, 30.0)
+
+
+def over_http(
+    endpoint: str, reader: DynamoDBClient, tables: Mapping[str, str], run_id: str, *, rounds: int, warmup: int
+) -> SweepTable:
+    """One table: every HTTP merge, by size, through the local server (started and stopped here)."""
+    import requests
+
+    from localrun.process import local_server
+
+    anomalies: Counter[str] = Counter()
+    session = requests.Session()
+    session.headers.update({"api-key": API_KEY, "content-type": "application/json"})
+
+    def call(
+        method: str, url: str, body: Any, status: int, headers: Mapping[str, str] | None = None
+    ) -> bytes:
+        response = session.request(method, url, json=body, headers=headers, timeout=REQUEST_TIMEOUT)
+        if status == 204 and minimal_bug(response.status_code, response.text):
+            anomalies[f"{H_MD_MINIMAL}: {BUG_NOTE}"] += 1
+        elif response.status_code != status:
+            raise RuntimeError(f"{method} {url}: {response.status_code} {response.text[:300]}")
+        return response.content
+
+    _progress("sweep, HTTP: starting the local server ...")
+    with tempfile.TemporaryDirectory(prefix="authstate-bench-") as scratch:
+        log_path = Path(scratch) / "server.log"
+        try:
+            with local_server(endpoint, API_KEY, log_path) as base:
+                cases = _Cases()
+                for index, size in enumerate(SIZES):
+                    user = f"bench-{run_id}-http-user-{index}"
+                    reader.put_item(
+                        TableName=tables[USER_METADATA], Item=metadata_item(user, size.document())
+                    )
+                    body = {
+                        "userId": f"bench-{run_id}-http-{index}",
+                        "accessTokenPayload": SESSION_PAYLOAD,
+                        "sessionData": size.document(),
+                    }
+                    created = json.loads(call("POST", f"{base}/sessions", body, 201))
+                    _http_cases(
+                        cases,
+                        index,
+                        call,
+                        base,
+                        user,
+                        created["session"]["handle"],
+                        created["accessToken"]["token"],
+                    )
+                _progress("sweep, HTTP: measuring ...")
+                table = cases.table(
+                    "over HTTP (local server, one request at a time): one-key merge by document size",
+                    [H_MD_DEFAULT, H_MD_MINIMAL, H_ONLINE, H_OFFLINE, H_DATA],
+                    rounds,
+                    warmup,
+                )
+                notes = [f"{text} x{count}" for text, count in anomalies.items()]
+                return SweepTable(table.title, table.rows, tuple(notes))
+        finally:
+            session.close()
+
+
+type Call = Callable[..., bytes]
+
+
+def _http_cases(cases: _Cases, index: int, call: Call, base: str, user: str, handle: str, token: str) -> None:
+    metadata = f"{base}/users/{user}/metadata"
+
+    def default(i: int) -> None:
+        call("PATCH", metadata, {"metadataUpdate": {HOT_KEY: i}}, 200)
+
+    def minimal(i: int) -> None:
+        call("PATCH", metadata, {"metadataUpdate": {HOT_KEY: i}}, 204, {"Prefer": "return=minimal"})
+
+    def online(i: int) -> None:
+        call("POST", f"{base}/sessions/merge", {"accessToken": token, "update": {HOT_KEY: i}}, 200)
+
+    def offline(i: int) -> None:
+        call("PATCH", f"{base}/sessions/{handle}/payload", {"update": {HOT_KEY: i}}, 200)
+
+    def data(i: int) -> None:
+        call("PATCH", f"{base}/sessions/{handle}/data", {"update": {HOT_KEY: i}}, 200)
+
+    for row, case in (
+        (H_MD_DEFAULT, default),
+        (H_MD_MINIMAL, minimal),
+        (H_ONLINE, online),
+        (H_OFFLINE, offline),
+        (H_DATA, data),
+    ):
+        cases.add(row, index, case, None)
