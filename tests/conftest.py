@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
+from bench.measure import CallCounter
 from localrun.dynamodb import DynamoDBLocal, client, create_tables
 from localrun.template import Template
 
@@ -34,19 +34,6 @@ def dynamodb_endpoint(template: Template) -> Iterator[str]:
         yield local.endpoint
 
 
-@dataclass
-class CallCounter:
-    """Counts DynamoDB API calls made through one client, via botocore's event hooks."""
-
-    calls: list[str] = field(default_factory=list)
-
-    def __call__(self, event_name: str, **_: Any) -> None:
-        self.calls.append(event_name.rsplit(".", 1)[-1])
-
-    def reset(self) -> None:
-        self.calls.clear()
-
-
 @pytest.fixture
 def dynamodb(dynamodb_endpoint: str) -> DynamoDBClient:
     return client(dynamodb_endpoint)
@@ -54,9 +41,7 @@ def dynamodb(dynamodb_endpoint: str) -> DynamoDBClient:
 
 @pytest.fixture
 def call_counter(dynamodb: DynamoDBClient) -> CallCounter:
-    counter = CallCounter()
-    dynamodb.meta.events.register("before-call.dynamodb.*", counter)
-    return counter
+    return CallCounter().attach(dynamodb)
 
 
 @pytest.fixture

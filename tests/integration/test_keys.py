@@ -15,8 +15,8 @@ from authstate.errors import AuthstateError
 from authstate.sessions.access_tokens import mint_access_token, verify_access_token
 from authstate.sessions.keys import PUBLISH_AHEAD_SECONDS, KeyRing, SigningKey
 from authstate.storage.table import Table
+from bench.measure import CallCounter
 from localrun.dynamodb import client
-from tests.conftest import CallCounter
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -104,8 +104,7 @@ def test_first_use_creates_exactly_one_key(
 
     # A cold start in the same slot reads that key and creates none.
     cold = client(dynamodb_endpoint)
-    cold_counter = CallCounter()
-    cold.meta.events.register("before-call.dynamodb.*", cold_counter)
+    cold_counter = CallCounter().attach(cold)
     assert new_ring(cold, table_name, partition).signing_key(T0 + 1000).kid == key.kid
     assert cold_counter.calls == ["Query"]
     assert len(stored_items()) == 1
@@ -117,15 +116,14 @@ def test_racing_cold_starts_create_one_key(
     """8 cold starts all find no key, then all put at once (a barrier holds each PutItem): one wins."""
     racers = 8
     at_put = threading.Barrier(racers, timeout=60)
-    counters = [CallCounter() for _ in range(racers)]
 
     def hold_put(**_: Any) -> None:  # a hook returning anything but None would replace the call
         at_put.wait()
 
     # Clients are created here, not in the threads: boto3's default session is not thread-safe.
     clients = [client(dynamodb_endpoint) for _ in range(racers)]
-    for racer, counter in zip(clients, counters, strict=True):
-        racer.meta.events.register("before-call.dynamodb.*", counter)
+    counters = [CallCounter().attach(racer) for racer in clients]
+    for racer in clients:
         racer.meta.events.register("before-call.dynamodb.PutItem", hold_put)
     rings = [new_ring(racer, table_name, partition) for racer in clients]
 

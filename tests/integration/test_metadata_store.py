@@ -12,8 +12,8 @@ from authstate.errors import AuthstateError
 from authstate.limits import MERGE_KEYS_PER_UPDATE
 from authstate.metadata import UserMetadata
 from authstate.storage.table import Table
+from bench.measure import CallCounter
 from localrun.dynamodb import client
-from tests.conftest import CallCounter
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

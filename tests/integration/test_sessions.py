@@ -19,8 +19,8 @@ from authstate.sessions.refresh_tokens import RefreshTokenCodec, load_mac_key
 from authstate.sessions.service import Sessions
 from authstate.sessions.store import SessionStore
 from authstate.storage.table import Table
+from bench.measure import CallCounter
 from localrun.dynamodb import client
-from tests.conftest import CallCounter
 from tests.settings import settings_with
 
 if TYPE_CHECKING:
