@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
 
         def in_process() -> dict[str, Any]:
             metadata, sessions = sweep.in_process(
-                lambda: make_clients(endpoint, 1, pool=2)[0].client,
+                lambda: make_clients(endpoint, 1, pool=2, as_the_layer=False)[0].client,
                 tables,
                 run_id,
                 rounds=arguments.sweep_rounds,

@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from authstate.storage.client import items_parsed_as_json
 from bench.measure import CallCounter, median, percentile_ms, rounded
 from bench.workloads import Apply, Contender, Target, Workload
 
@@ -36,8 +37,9 @@ class CountedClient:
     counter: CallCounter
 
 
-def make_clients(endpoint: str, count: int, pool: int) -> list[CountedClient]:
-    """One client per thread, each with its own counter; made here, in one thread, from one session."""
+def make_clients(endpoint: str, count: int, pool: int, *, as_the_layer: bool = True) -> list[CountedClient]:
+    """One client per thread, each with its own counter; made here, in one thread, from one session.
+    ``as_the_layer``: items decoded as the layer's own client decodes them (one ``json.loads``)."""
     import boto3
     from botocore.config import Config
 
@@ -56,6 +58,8 @@ def make_clients(endpoint: str, count: int, pool: int) -> list[CountedClient]:
     clients = []
     for _ in range(count):
         client = session.client("dynamodb", endpoint_url=endpoint, config=config)
+        if as_the_layer:
+            items_parsed_as_json(client)
         clients.append(CountedClient(client, CallCounter().attach(client)))
     return clients
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from authstate.storage.client import items_parsed_as_json
 from bench.measure import CallCounter
 from localrun.dynamodb import DynamoDBLocal, client, create_tables
 from localrun.template import Template
@@ -36,7 +37,8 @@ def dynamodb_endpoint(template: Template) -> Iterator[str]:
 
 @pytest.fixture
 def dynamodb(dynamodb_endpoint: str) -> DynamoDBClient:
-    return client(dynamodb_endpoint)
+    """A client configured as the layer configures its own (items decoded by ``json.loads``)."""
+    return items_parsed_as_json(client(dynamodb_endpoint))
 
 
 @pytest.fixture

@@ -11,10 +11,13 @@ botocore's retry decision gets a budget (:func:`within_budget`): a retry is only
 (its backoff, then a full connect and read timeout), it still ends within ``CALL_BUDGET_SECONDS`` of
 the call's start. Fast failures (connection refused or reset, 5xx, early throttling) keep their
 retries; a connect timeout (2 s) or read timeout (5 s) is answered 503 at once.
+
+Items are decoded by ``json.loads`` (:func:`items_parsed_as_json`), not attribute by attribute.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from functools import cache
@@ -111,6 +114,42 @@ def within_budget[C: BaseClient](client: C, *, attempt_seconds: float, budget: f
     return client
 
 
+#: Operations whose successful answers carry items (a merge's old item, a read, a query).
+_ITEM_OPERATIONS = ("GetItem", "UpdateItem", "Query")
+#: Binary values are the one type whose wire form (base64 text) differs from botocore's (bytes).
+_BINARY_TYPES = (b'"B":', b'"BS":')
+
+
+def _parse_as_json(response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any) -> None:
+    body = response_dict.get("body") or b""
+    json_answer = str(response_dict.get("headers", {}).get("content-type", "")).startswith(
+        "application/x-amz-json"
+    )
+    if (
+        response_dict.get("status_code", 500) >= 300
+        or not json_answer
+        or not body
+        or any(tag in body for tag in _BINARY_TYPES)
+    ):
+        return  # errors, other encodings and answers that may hold binary values: botocore's parser
+    customized_response_dict.update(json.loads(body))
+    response_dict["body"] = b"{}"
+
+
+def items_parsed_as_json[C: BaseClient](client: C) -> C:
+    """Decode successful item-carrying answers with one ``json.loads`` instead of botocore's
+    shape-by-shape parser, through botocore's ``before-parse`` hook (``customized_response_dict``).
+    DynamoDB's wire form of S, N, M, L, SS, NS, BOOL and NULL values is what botocore's parser
+    returns for them (N stays text), so the result is identical; a one-key merge into a ~300 KB
+    document, whose old item comes back, takes 20.6 ms instead of 28.6 ms (``make bench``). An
+    answer with a binary value (a key ``"B"`` or ``"BS"`` anywhere, even a map key named so) keeps
+    botocore's parser: it decodes base64, ``json.loads`` would not."""
+    service = client.meta.service_model.service_id.hyphenize()
+    for operation in _ITEM_OPERATIONS:
+        client.meta.events.register(f"before-parse.{service}.{operation}", _parse_as_json)
+    return client
+
+
 @cache
 def dynamodb_client() -> DynamoDBClient:
     import boto3
@@ -122,8 +161,8 @@ def dynamodb_client() -> DynamoDBClient:
         retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
         tcp_keepalive=True,
     )
-    return within_budget(
-        boto3.client("dynamodb", config=config),
-        attempt_seconds=CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS,
-        budget=CALL_BUDGET_SECONDS,
+    client = boto3.client("dynamodb", config=config)
+    within_budget(
+        client, attempt_seconds=CONNECT_TIMEOUT_SECONDS + READ_TIMEOUT_SECONDS, budget=CALL_BUDGET_SECONDS
     )
+    return items_parsed_as_json(client)
