@@ -58,3 +58,8 @@ checkov: .venv-checkov/.stamp  ## checkov on template.yaml, offline; each waiver
 	.venv-checkov/bin/checkov --config-file .checkov.yaml
 
 ci: lint typecheck test fuzz load-quick sam-validate sam-build checkov
+
+.PHONY: demo
+
+demo: setup  ## authstate on :3000 and the example app (examples/app) on :3001; prints the URL
+	@scripts/demo.sh
