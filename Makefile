@@ -59,7 +59,11 @@ checkov: .venv-checkov/.stamp  ## checkov on template.yaml, offline; each waiver
 
 ci: lint typecheck test fuzz load-quick sam-validate sam-build checkov
 
-.PHONY: demo
+.PHONY: demo test-browser
 
 demo: setup  ## authstate on :3000 and the example app (examples/app) on :3001; prints the URL
 	@scripts/demo.sh
+
+test-browser: setup  ## the example app in headless Chromium (Playwright): sessions as a browser sees them
+	@scripts/setup-browser.sh
+	$(PY) -m pytest -m browser tests/browser $(PYTEST_ARGS)
