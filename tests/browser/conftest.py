@@ -1,0 +1,171 @@
+"""The example app (examples/app) in a real headless Chromium, driven by Playwright.
+
+``make test-browser`` runs these (``pytest -m browser tests/browser``) after scripts/setup-browser.sh
+has installed the example's packages, supertokens-web-js and Debian's chromium. Any other pytest run
+(``make test``) skips this folder without importing Playwright.
+
+One DynamoDB Local (tests/conftest.py), one authstate local server with 60 s access tokens (the
+template's minimum) and no refresh-token reuse window, one example app whose SuperTokens core is that
+server's /cdi, and one Chromium. Screenshots of every step, the pages' console logs and both servers'
+logs go to tests/browser/output/ (or $BROWSER_TEST_OUTPUT).
+"""
+
+# mypy: disable-error-code="import-not-found"
+# (Playwright is installed by scripts/setup-browser.sh, not requirements-dev.txt: without it, `make
+# typecheck` types it as Any rather than failing.)
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import requests
+
+from localrun.dynamodb import free_port
+from localrun.process import local_server
+from localrun.template import ROOT
+
+from .tabs import Steps
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+API_KEY = "browser-test-key"
+ACCESS_TOKEN_TTL_SECONDS = 60  # the template's minimum (AccessTokenTtlSeconds)
+# 0: a refresh token presented again after its child was used is theft at once (test_theft), as in
+# SuperTokens' core. authstate's default (10 s) forgives that within the window, for racing tabs;
+# the SDK's cross-tab lock already keeps this browser's tabs from racing.
+REFRESH_REUSE_WINDOW_SECONDS = 0
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# The flags this kind of machine needs (no sandbox as root, no GPU, no network beyond loopback).
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+EXAMPLE_APP = ROOT / "examples" / "app" / "app.py"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Collect this folder only when ``-m`` selects ``browser`` (make test-browser) or it is named
+    on the command line (``pytest tests/browser/...``): never in a plain ``make test``."""
+    here = Path(__file__).parent
+    named = any(Path(arg.split("::")[0]).resolve().is_relative_to(here) for arg in config.args)
+    if named or re.search(r"(?<!not )\bbrowser\b", config.getoption("markexpr") or ""):
+        return None
+    return True
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if Path(str(item.path)).is_relative_to(Path(__file__).parent):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def output_dir() -> Path:
+    path = Path(os.environ.get("BROWSER_TEST_OUTPUT", Path(__file__).parent / "output"))
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def authstate_url(dynamodb_endpoint: str, output_dir: Path) -> Iterator[str]:
+    with local_server(
+        dynamodb_endpoint,
+        API_KEY,
+        output_dir / "authstate.log",
+        parameter_overrides={
+            "AccessTokenTtlSeconds": str(ACCESS_TOKEN_TTL_SECONDS),
+            "RefreshReuseWindowSeconds": str(REFRESH_REUSE_WINDOW_SECONDS),
+        },
+    ) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def example_url(authstate_url: str, output_dir: Path) -> Iterator[str]:
+    """examples/app/app.py on a free loopback port, its core authstate's /cdi."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable, str(EXAMPLE_APP), "--port", str(port), "--core", f"{authstate_url}/cdi",
+        "--api-key", API_KEY, "--access-token-note", f"access tokens live {ACCESS_TOKEN_TTL_SECONDS} s",
+    ]  # fmt: skip
+    log_path = output_dir / "example-app.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    urllib.request.urlopen(url + "/healthz", timeout=1).close()  # noqa: S310 - loopback
+                    break
+                except (OSError, urllib.error.URLError):
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(f"the example app did not start:\n{log_path.read_text()[-4000:]}")
+                    time.sleep(0.2)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(
+            f"no Chromium at {CHROMIUM}: run scripts/setup-browser.sh (as root it installs Debian's "
+            "chromium and chromium-driver: apt-get install -y chromium chromium-driver), "
+            "or set CHROMIUM=/path/to/chromium",
+            pytrace=False,
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def steps(
+    request: pytest.FixtureRequest, browser: Browser, example_url: str, output_dir: Path
+) -> Iterator[Steps]:
+    """Browser contexts (one per device), tabs, and a screenshot per step; on a failure the pages'
+    console logs and the servers' last lines are printed."""
+    recorder = Steps(browser, example_url, output_dir, request.node.name)
+    try:
+        yield recorder
+    finally:
+        recorder.close()
+
+
+@pytest.fixture
+def sessions_of(authstate_url: str) -> Iterator[Callable[[str], list[str]]]:
+    """The user's live session handles, from authstate's own REST API: what no browser can fake."""
+    with requests.Session() as http:
+        http.headers["api-key"] = API_KEY
+
+        def handles(user_id: str) -> list[str]:
+            response = http.get(f"{authstate_url}/users/{user_id}/sessions", timeout=30)
+            response.raise_for_status()
+            return list(response.json()["sessionHandles"])
+
+        yield handles
