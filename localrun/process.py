@@ -39,11 +39,34 @@ def local_server(
             "--parameter-overrides",
             *(f"{name}={value}" for name, value in parameter_overrides.items()),
         ]
-    url = f"http://127.0.0.1:{port}"
+    with serving(command, f"http://127.0.0.1:{port}", log_path, timeout=timeout) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(
+    command: Sequence[str],
+    url: str,
+    log_path: Path,
+    *,
+    ready_path: str = "/",
+    env: Mapping[str, str] | None = None,
+    timeout: float = 60.0,
+) -> Iterator[str]:
+    """Run ``command`` (an HTTP server on ``url``) from the project root until the block ends; yields
+    ``url`` once ``url + ready_path`` gives any HTTP answer. Its output goes to ``log_path``, whose end
+    is in the error if it exits or does not answer within ``timeout`` seconds. Stopped with SIGTERM,
+    then SIGKILL, however the block ends."""
     with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+        process = subprocess.Popen(  # noqa: S603 - our own servers, from their fixed argv
+            list(command),
+            cwd=ROOT,
+            env=None if env is None else dict(env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
-            _wait_until_serving(url, process, log_path, timeout)
+            _wait_until_serving(url + ready_path, process, log_path, timeout)
             yield url
         finally:
             process.terminate()
@@ -58,12 +81,12 @@ def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log_path: Pa
     deadline = time.monotonic() + timeout
     while True:
         try:
-            urllib.request.urlopen(url + "/", timeout=1).close()  # noqa: S310 - our own loopback URL
+            urllib.request.urlopen(url, timeout=1).close()  # noqa: S310 - our own loopback URL
             return
         except urllib.error.HTTPError:
-            return  # any HTTP answer (the 404 for "/") means it is serving
+            return  # any HTTP answer (e.g. a 404 for "/") means it is serving
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 output = log_path.read_text(errors="replace")[-4000:]
-                raise RuntimeError(f"the local server did not start:\n{output}") from None
+                raise RuntimeError(f"{url} did not start serving:\n{output}") from None
             time.sleep(0.1)

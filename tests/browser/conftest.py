@@ -19,11 +19,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,7 +28,7 @@ import pytest
 import requests
 
 from localrun.dynamodb import free_port
-from localrun.process import local_server
+from localrun.process import local_server, serving
 from localrun.template import ROOT
 
 from .tabs import Steps
@@ -102,27 +98,8 @@ def example_url(authstate_url: str, output_dir: Path) -> Iterator[str]:
         sys.executable, str(EXAMPLE_APP), "--port", str(port), "--core", f"{authstate_url}/cdi",
         "--api-key", API_KEY, "--access-token-note", f"access tokens live {ACCESS_TOKEN_TTL_SECONDS} s",
     ]  # fmt: skip
-    log_path = output_dir / "example-app.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    urllib.request.urlopen(url + "/healthz", timeout=1).close()  # noqa: S310 - loopback
-                    break
-                except (OSError, urllib.error.URLError):
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        pytest.fail(f"the example app did not start:\n{log_path.read_text()[-4000:]}")
-                    time.sleep(0.2)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with serving(command, url, output_dir / "example-app.log", ready_path="/healthz") as served:
+        yield served
 
 
 @pytest.fixture(scope="session")

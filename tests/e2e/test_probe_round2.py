@@ -27,7 +27,7 @@ SESSION_DATA_CAP = 350_000
 #: Nesting limit of a document (the document object itself is level 1), issue 11.8.
 MAX_DEPTH = 64
 #: The reuse window the dedicated server of issue 11.6 runs with.
-REUSE_WINDOW_SECONDS = 2
+REUSE_WINDOW_SECONDS = 5  # room for cold starts on a loaded machine; one test sleeps past it
 
 
 def size_of(document: Any) -> int:

@@ -11,9 +11,7 @@ SuperTokens core, or a fake one) and starts no authstate server."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,8 +19,7 @@ import httpx
 import pytest
 
 from localrun.dynamodb import free_port
-from localrun.process import local_server
-from localrun.template import ROOT
+from localrun.process import local_server, serving
 from tests.sdk.recorder import CoreRecorder, recording
 
 API_KEY = "sdk-test-key"
@@ -76,30 +73,9 @@ def _serve_app(module: str, core: CoreRecorder, log: Path, anti_csrf: str) -> It
         "SUPERTOKENS_TLDEXTRACT_DISABLE_HTTP": "1",
         "PYTHONUNBUFFERED": "1",
     }
-    url = f"http://127.0.0.1:{port}"
-    with log.open("wb") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own module, this interpreter
-            [sys.executable, "-m", module, str(port)], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(url + "/health", timeout=2).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{module} did not start:\n{log.read_text(errors='replace')[-4000:]}")
-                time.sleep(0.1)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    command = [sys.executable, "-m", module, str(port)]
+    with serving(command, f"http://127.0.0.1:{port}", log, ready_path="/health", env=env) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
