@@ -141,7 +141,7 @@ def items_parsed_as_json[C: BaseClient](client: C) -> C:
     shape-by-shape parser, through botocore's ``before-parse`` hook (``customized_response_dict``).
     DynamoDB's wire form of S, N, M, L, SS, NS, BOOL and NULL values is what botocore's parser
     returns for them (N stays text), so the result is identical; a one-key merge into a ~300 KB
-    document, whose old item comes back, takes 20.6 ms instead of 28.6 ms (``make bench``). An
+    document, whose old item comes back, takes 17.8 ms instead of 25.8 ms (``make bench``). An
     answer with a binary value (a key ``"B"`` or ``"BS"`` anywhere, even a map key named so) keeps
     botocore's parser: it decodes base64, ``json.loads`` would not."""
     service = client.meta.service_model.service_id.hyphenize()
