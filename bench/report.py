@@ -142,7 +142,6 @@ def sweep_table(table: sweep.SweepTable, reference: str | None = None) -> list[s
     return [
         f"[sweep] {table.title}",
         *render_table(header_row, rows),
-        *(f"  note: {note}" for note in table.notes),
     ]
 
 
@@ -203,7 +202,6 @@ def operations_table(measured: operations.Results) -> list[str]:
         ),
         f"  JWT with keys cached (RS256, 2048-bit, {jwt.custom_claims_bytes} bytes of custom claims): "
         f"sign {ms(jwt.sign_us, 0)} us, verify {ms(jwt.verify_us, 0)} us (median of {jwt.samples})",
-        *(f"  note: {note}" for note in measured.notes),
     ]
 
 
@@ -372,7 +370,6 @@ def document(environment: Environment, sections: Mapping[str, Any], found: Seque
         body["operations"] = {
             "handlers": [op.as_json(ops.floor) for op in ops.operations],
             "jwt": ops.jwt.as_json(),
-            "notes": list(ops.notes),
         }
     if "cold" in sections:
         imports: list[cold.Import] = sections["cold"]
