@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -15,6 +17,21 @@ from localrun.template import Template
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+
+BROWSER_TESTS = Path(__file__).parent / "browser"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """tests/browser is collected only when ``-m`` selects ``browser`` (make test-browser) or it is
+    named on the command line: a plain ``make test`` never imports it (nor Playwright, which only
+    scripts/setup-browser.sh installs). Decided here, above it: its own conftest imports Playwright."""
+    if not collection_path.is_relative_to(BROWSER_TESTS):
+        return None
+    named = any(Path(arg.split("::")[0]).resolve().is_relative_to(BROWSER_TESTS) for arg in config.args)
+    if named or re.search(r"(?<!not )\bbrowser\b", config.getoption("markexpr") or ""):
+        return None
+    return True
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,6 @@ logs go to tests/browser/output/ (or $BROWSER_TEST_OUTPUT).
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import sys
 from collections.abc import Callable, Iterator
@@ -49,16 +48,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 EXAMPLE_APP = ROOT / "examples" / "app" / "app.py"
-
-
-def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """Collect this folder only when ``-m`` selects ``browser`` (make test-browser) or it is named
-    on the command line (``pytest tests/browser/...``): never in a plain ``make test``."""
-    here = Path(__file__).parent
-    named = any(Path(arg.split("::")[0]).resolve().is_relative_to(here) for arg in config.args)
-    if named or re.search(r"(?<!not )\bbrowser\b", config.getoption("markexpr") or ""):
-        return None
-    return True
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
