@@ -1,14 +1,16 @@
 """``python -m bench [--section S ...] [--json [PATH]] [...]``: authstate against the honest baselines.
 
 Starts DynamoDB Local in memory (unless ``--dynamodb-endpoint`` names one already running), creates
-the template's tables, then runs the sections (all by default, about 4 minutes on 2 cores):
+the template's tables, then runs the sections (all by default, about 5 minutes on 2 cores):
 
 - baselines: concurrent updates of one document, T threads, per contender: the floor (bare
   UpdateItem), authstate, version-locked Get+Put, naive Get+Put; ops/s, p50/p99, calls, lost updates;
 - sweep: a one-key merge as the document grows (empty to ~300 KB), in process;
 - http: the same over HTTP through the local server;
 - operations: each warm Lambda handler's DynamoDB calls and latency against the floor; JWT µs;
-- cold: each function's cold import against ``import boto3; boto3.client("dynamodb")``.
+- cold: each function's cold import against ``import boto3; boto3.client("dynamodb")``;
+- sdk: the unmodified supertokens-python SDK with authstate's /cdi as its core: concurrent online and
+  offline merges (keys lost), beside the native offline merge; the SDK's requests per operation.
 
 Every comparison is measured in the same run, interleaved, and reported as medians and ratios.
 """
@@ -31,18 +33,26 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import cold, operations, report, sweep
+from bench import cold, operations, report, sdk, sweep
 from bench.measure import non_negative_int, positive_int
 from bench.runner import make_clients, run, run_workload
 from bench.workloads import WORKLOADS
 from localrun.dynamodb import client, create_tables, find_jar, running_dynamodb
 from localrun.template import ROOT, Template
 
-SECTIONS = ("baselines", "sweep", "http", "operations", "cold")
+SECTIONS = ("baselines", "sweep", "http", "operations", "cold", "sdk")
 #: Where a bare ``--json`` writes (bench/.gitignore keeps it out of git).
 DEFAULT_JSON = ROOT / "bench" / "results.json"
 #: ``--quick``: a smoke run of every section, in about a minute; figures too few to compare.
-QUICK = {"rounds": 1, "updates": 3, "warmup": 2, "sweep_rounds": 2, "operation_rounds": 5, "cold_runs": 1}
+QUICK = {
+    "rounds": 1,
+    "updates": 3,
+    "warmup": 2,
+    "sweep_rounds": 2,
+    "operation_rounds": 5,
+    "cold_runs": 1,
+    "sdk_keys": 3,
+}
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -96,6 +106,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     group.add_argument(
         "--cold-runs", type=positive_int, default=4, help="fresh interpreters per function (default 4)"
     )
+    group = parser.add_argument_group("sdk")
+    group.add_argument("--sdk-tabs", type=positive_int, default=8, help="tabs of one session (default 8)")
+    group.add_argument("--sdk-keys", type=positive_int, default=25, help="keys each tab merges (default 25)")
     parser.add_argument(
         "--dynamodb-endpoint", metavar="URL", help="use this DynamoDB (Local) instead of starting one"
     )
@@ -230,6 +243,10 @@ def main(argv: list[str] | None = None) -> int:
                 template, endpoint, tables, run_id, rounds=arguments.operation_rounds, warmup=3
             ),
         )
+        timed(
+            "sdk",
+            lambda: sdk.measure(endpoint, run_id, tabs=arguments.sdk_tabs, keys_per_tab=arguments.sdk_keys),
+        )
 
     lines = report.header(environment)
     for name, summaries in sections.get("baselines", {}).items():
@@ -249,6 +266,8 @@ def main(argv: list[str] | None = None) -> int:
         lines += ["", *report.operations_table(sections["operations"])]
     if "cold" in sections:
         lines += ["", *report.cold_table(sections["cold"])]
+    if "sdk" in sections:
+        lines += ["", *sections["sdk"].lines()]
     found = report.goals(sections)
     if found:
         lines += ["", *report.goals_table(found)]

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bench import cold, operations, sweep
+from bench import cold, operations, sdk, sweep
 from bench.measure import ms, ratio, render_table, rounded, times
 from bench.runner import Summary
 from bench.workloads import WORKLOADS
@@ -324,6 +324,10 @@ def goals(sections: Mapping[str, Any]) -> list[Goal]:
         found.append(
             Goal("cold import of each function / boto3 + client, CPU, worst", worst, 1.5, detail=label)
         )
+    measured_sdk: sdk.Results | None = sections.get("sdk")
+    if measured_sdk:
+        for name in (sdk.ONLINE, sdk.OFFLINE_NATIVE):
+            found.append(Goal(f"[sdk] {name}: keys lost", measured_sdk.merge(name).lost, 0, unit=""))
     concurrent: dict[str, list[Summary]] = sections.get("baselines", {})
     for name, summaries in concurrent.items():
         for summary in summaries:
@@ -375,5 +379,7 @@ def document(environment: Environment, sections: Mapping[str, Any], found: Seque
         imports: list[cold.Import] = sections["cold"]
         baseline = next(i for i in imports if i.name == cold.BASELINE)
         body["cold_import"] = [imp.as_json(baseline) for imp in imports]
+    if "sdk" in sections:
+        body["sdk"] = sections["sdk"].as_json()
     body["goals"] = [goal.as_json() for goal in found]
     return body
