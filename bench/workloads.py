@@ -371,15 +371,23 @@ def _mint_from(item: Item, payload: dict[str, Any], access: AccessToken, signer:
     return mint_access_token(claims, signer.signing_key(now))
 
 
-def session_online_version_locked(target: Target) -> Apply:
-    """Version-locked online merge: verify, GetItem the session, merge, PutItem the whole item if its
-    version is unchanged (retry from the GetItem), mint as authstate does: the same work, atomically."""
+def _read_modify_write_parts(target: Target) -> tuple[Sessions, PreparedSession, Table, Item, KeyRing]:
+    """What a read-modify-write of the session needs: the warm service (to verify), the prepared
+    session, its table and key, and a loaded key ring (to mint as authstate does)."""
     sessions, prepared = warm_sessions(target)
-    table, key, signer = (
+    return (
+        sessions,
+        prepared,
         target.table(SESSIONS),
         session_key(prepared.handle),
         loaded_keyring(target, prepared),
     )
+
+
+def session_online_version_locked(target: Target) -> Apply:
+    """Version-locked online merge: verify, GetItem the session, merge, PutItem the whole item if its
+    version is unchanged (retry from the GetItem), mint as authstate does: the same work, atomically."""
+    sessions, prepared, table, key, signer = _read_modify_write_parts(target)
 
     def apply(name: str, value: Any) -> None:
         update = {name: value}
@@ -402,12 +410,7 @@ def session_online_version_locked(target: Target) -> Apply:
 def session_naive(target: Target) -> Apply:
     """Naive: verify, GetItem the session, merge in Python, PutItem the whole item, mint a new token as
     authstate does (same claims, same ``exp``): the same work minus atomicity."""
-    sessions, prepared = warm_sessions(target)
-    table, key, signer = (
-        target.table(SESSIONS),
-        session_key(prepared.handle),
-        loaded_keyring(target, prepared),
-    )
+    sessions, prepared, table, key, signer = _read_modify_write_parts(target)
 
     def apply(name: str, value: Any) -> None:
         update = {name: value}

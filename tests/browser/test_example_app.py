@@ -34,6 +34,15 @@ def now_ms(tab: Tab) -> float:
     return value
 
 
+def click_together(tabs: tuple[Tab, ...], selector: str) -> None:
+    """Click ``selector`` in every tab at the same moment (300 ms from now, by the page's clock), then
+    wait until each tab's call is done."""
+    at = now_ms(tabs[0]) + 300
+    waits = [(tab, tab.click_at(selector, at)) for tab in tabs]
+    for tab, before in waits:
+        tab.wait_done(before)
+
+
 def signed_in_pair(steps: Steps, name: str, device_name: str = "browser") -> tuple[Device, Tab, Tab]:
     """A device with tab A signed in as ``name`` and tab B opened after it."""
     device = steps.device(device_name)
@@ -133,14 +142,8 @@ def test_two_tabs_refreshing_at_the_same_moment_both_stay_signed_in(
     handle = a.payload["sessionHandle"]
     for round_ in range(1, 4):
         with steps.step(f"both tabs refresh at once, round {round_}", a, b):
-            at = now_ms(a) + 300
-            waits = [(tab, tab.click_at("#refresh", at)) for tab in (a, b)]
-            for tab, before in waits:
-                tab.wait_done(before)
-            at = now_ms(a) + 300
-            waits = [(tab, tab.click_at("#read", at)) for tab in (a, b)]
-            for tab, before in waits:
-                tab.wait_done(before)
+            click_together((a, b), "#refresh")
+            click_together((a, b), "#read")
             for tab in (a, b):
                 tab.expect_state("signed-in")
                 tab.expect_no_error()
@@ -244,10 +247,7 @@ def test_refresh_across_access_token_expiry_in_two_tabs_at_once(
         expect(a.page.locator("#expiry")).to_contain_text("expired")
         a.expect_no_error()
     with steps.step("both tabs call at once: refreshed, no visible error", a, b):
-        at = now_ms(a) + 300
-        waits = [(tab, tab.click_at("#read", at)) for tab in (a, b)]
-        for tab, before in waits:
-            tab.wait_done(before)
+        click_together((a, b), "#read")
         for tab in (a, b):
             tab.expect_state("signed-in")
             tab.expect_no_error()
