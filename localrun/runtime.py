@@ -238,15 +238,16 @@ class FunctionPool:
             return None
 
     def _start(self) -> InProcessEnvironment | WorkerProcess:
+        environment: InProcessEnvironment | WorkerProcess | None = None
         try:
             environment = WorkerProcess(self.spec) if self._isolated else InProcessEnvironment(self.spec)
+            return environment
         finally:
-            with self._changed:
+            with self._changed:  # counted as starting until counted as started: the cap always holds
                 self._starting -= 1
+                if environment is not None:
+                    self._all.append(environment)
                 self._changed.notify()
-        with self._changed:
-            self._all.append(environment)
-        return environment
 
     def invoke(self, event: dict[str, Any]) -> Any:
         environment = self._take_idle() or self._start()
