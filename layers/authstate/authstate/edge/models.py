@@ -7,10 +7,19 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_serializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_serializer,
+)
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core.core_schema import SerializerFunctionWrapHandler
 
+from authstate.documents.jsondoc import document_text
 from authstate.identifiers import (
     SESSION_HANDLE_EXAMPLE,
     SESSION_HANDLE_PATTERN,
@@ -22,9 +31,14 @@ from authstate.identifiers import (
 from authstate.limits import MAX_ACCESS_TOKEN_CHARS, MAX_OPAQUE_TOKEN_CHARS, MAX_USER_ID_BYTES
 
 #: A JSON document (user metadata, custom claims, session data). Its values are checked by
-#: ``documents.jsondoc`` (strict JSON, limits), not coerced by pydantic.
+#: ``documents.jsondoc`` (strict JSON, limits), not coerced by pydantic. In a response it is written
+#: as one JSON text (stored values copied verbatim) instead of being walked value by value: a
+#: response model is dumped for ``jsondoc.dumps`` only (``edge.app.respond``).
 Document = Annotated[
-    dict[str, Any], Field(json_schema_extra={"additionalProperties": True}, description="A JSON object")
+    dict[str, Any],
+    Field(json_schema_extra={"additionalProperties": True}, description="A JSON object"),
+    PlainSerializer(document_text, return_type=Any),
+    WithJsonSchema({"type": "object", "additionalProperties": True}, mode="serialization"),
 ]
 
 
