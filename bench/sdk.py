@@ -207,6 +207,17 @@ def measure(dynamodb_endpoint: str, run_id: str, *, tabs: int, keys_per_tab: int
                     ]
                     return claims
 
+                def through_sdk(name: str, merge_one: Callable[[int, str, int], None], handle: str) -> Merges:
+                    """The merges, the keys of them the session lost, and the requests the SDK sent its
+                    core for them (counted from after the warm-up)."""
+                    marks: list[int] = []
+                    latencies, seconds = _concurrently(
+                        tabs, keys_per_tab, merge_one, lambda: marks.append(core.mark())
+                    )
+                    sent = len(core.since(marks[0]))
+                    lost = _lost(expected, stored_claims(handle))
+                    return Merges(name, latencies, seconds, len(expected), lost, sent)
+
                 # -- online, through the app's verify_session() routes ------------------------------
                 with Browser(app) as browser:
                     handle = browser.login(f"bench-{run_id}-sdk-online")["handle"]
@@ -217,21 +228,9 @@ def measure(dynamodb_endpoint: str, run_id: str, *, tabs: int, keys_per_tab: int
                         if response.status_code != 200:
                             raise RuntimeError(f"online merge: {response.status_code} {response.text[:300]}")
 
-                    marks: list[int] = []
-                    latencies, seconds = _concurrently(
-                        tabs, keys_per_tab, online, lambda: marks.append(core.mark())
-                    )
-                    sent = len(core.since(marks[0]))
+                    online_merges = through_sdk(ONLINE, online, handle)
                     for window in windows:
                         window.close()
-                    online_merges = Merges(
-                        ONLINE,
-                        latencies,
-                        seconds,
-                        len(expected),
-                        _lost(expected, stored_claims(handle)),
-                        sent,
-                    )
 
                 # -- offline by handle, the SDK's way and the native way ----------------------------
                 with Browser(app) as browser:
@@ -241,19 +240,7 @@ def measure(dynamodb_endpoint: str, run_id: str, *, tabs: int, keys_per_tab: int
                         if offline("merge", handle=handle, update={key: value}) is not True:
                             raise RuntimeError("offline merge: the SDK answered False")
 
-                    marks.clear()
-                    latencies, seconds = _concurrently(
-                        tabs, keys_per_tab, offline_sdk, lambda: marks.append(core.mark())
-                    )
-                    sent = len(core.since(marks[0]))
-                    offline_merges = Merges(
-                        OFFLINE_SDK,
-                        latencies,
-                        seconds,
-                        len(expected),
-                        _lost(expected, stored_claims(handle)),
-                        sent,
-                    )
+                    offline_merges = through_sdk(OFFLINE_SDK, offline_sdk, handle)
 
                 created = native.post("/sessions", json={"userId": f"bench-{run_id}-native-offline"})
                 created.raise_for_status()

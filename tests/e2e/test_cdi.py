@@ -3,13 +3,14 @@ error styles, as the SDKs read them (the unmodified SDKs themselves run in tests
 
 from __future__ import annotations
 
-import threading
+from functools import partial
 from typing import Any
 
 import jwt
 import pytest
 import requests
 
+from tests.concurrency import run_concurrently
 from tests.e2e.conftest import API_KEY, Api
 
 ISS = "http://api.example.com/auth"
@@ -280,11 +281,7 @@ def test_concurrent_sdk_online_merges_of_distinct_keys_lose_nothing(
                     ).status_code
                 )
 
-    workers = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join()
+    run_concurrently(partial(worker, n) for n in range(threads))
     assert statuses == [200] * (threads * keys)
     stored = ok(cdi(api, "GET", "/recipe/session", params={"sessionHandle": created["session"]["handle"]}))
     assert stored["userDataInJWT"] == {

@@ -7,10 +7,11 @@ to reproduce deterministically here; this is a stress check of the same path."""
 
 from __future__ import annotations
 
-import threading
+from functools import partial
 
 import requests
 
+from tests.concurrency import run_concurrently
 from tests.e2e.conftest import Api
 
 
@@ -37,10 +38,7 @@ def test_concurrent_requests_to_different_functions_keep_their_own_bodies(
                 if response.status_code != 200 or response.json()["session"]["userId"] != unique_id:
                     mismatches.append(f"verify {number}/{i}: {response.status_code} {response.text[:120]}")
 
-    workers = [threading.Thread(target=metadata_writer, args=(n,)) for n in range(4)]
-    workers += [threading.Thread(target=verifier, args=(n,)) for n in range(4)]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join()
+    run_concurrently(
+        [*(partial(metadata_writer, n) for n in range(4)), *(partial(verifier, n) for n in range(4))]
+    )
     assert mismatches == []

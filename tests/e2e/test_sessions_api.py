@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
+from functools import partial
 from typing import Any
 
 import jwt
 import pytest
 
+from tests.concurrency import run_concurrently
 from tests.e2e.conftest import Api
 
 
@@ -139,11 +140,7 @@ def test_concurrent_online_merges_of_distinct_keys_lose_nothing(
                     ).status_code
                 )
 
-    workers = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join()
+    run_concurrently(partial(worker, n) for n in range(threads))
     assert statuses == [200] * (threads * merges)
     handle = claims_of(token)["sessionHandle"]
     payload = api.call("GET", f"/sessions/{handle}").json()["session"]["accessTokenPayload"]

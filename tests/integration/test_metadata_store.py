@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -14,6 +14,7 @@ from authstate.metadata import UserMetadata
 from authstate.storage.table import Table
 from bench.measure import CallCounter
 from localrun.dynamodb import client
+from tests.concurrency import run_concurrently
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -115,11 +116,7 @@ def test_concurrent_updates_of_distinct_keys_lose_nothing(
         except BaseException as error:  # surfaced below
             errors.append(error)
 
-    workers = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join()
+    run_concurrently(partial(worker, n) for n in range(threads))
     assert errors == []
     stored = to_plain(own_connection(dynamodb_endpoint, table_names["UserMetadataTable"]).get(unique_id))
     assert len(stored) == threads * updates

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import secrets
-import threading
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import jwt
@@ -21,6 +21,7 @@ from authstate.sessions.store import SessionStore
 from authstate.storage.table import Table
 from bench.measure import CallCounter
 from localrun.dynamodb import client
+from tests.concurrency import run_concurrently
 from tests.settings import settings_with
 
 if TYPE_CHECKING:
@@ -310,11 +311,7 @@ def test_concurrent_merges_from_one_old_token_cannot_pass_the_cap(harness: Harne
             except AuthstateError as error:
                 outcomes.append(error.status)
 
-    workers = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join()
+    run_concurrently(partial(worker, n) for n in range(4))
     stored = harness.sessions.get(handle)[0].payload
     assert set(outcomes) == {200, 413}
     assert size(stored) <= SETTINGS.max_custom_claims_bytes
@@ -330,11 +327,7 @@ def test_concurrent_online_merges_of_distinct_keys_lose_nothing(harness: Harness
         for i in range(merges):
             own.merge_payload_online(token, {f"t{number}-{i}": i})
 
-    workers = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join()
+    run_concurrently(partial(worker, n) for n in range(threads))
     handle = harness.sessions.verify(token, check_database=False).handle
     assert plain(harness.sessions.get(handle)[0].payload) == {
         f"t{n}-{i}": i for n in range(threads) for i in range(merges)
@@ -599,11 +592,7 @@ def test_parallel_refreshes_from_threads_are_not_theft(harness: Harness, unique_
         except AuthstateError as error:
             results.append(error.code)
 
-    workers = [threading.Thread(target=refresh) for _ in range(6)]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join()
+    run_concurrently([refresh] * 6)
     assert results == ["ok"] * 6
     assert harness.sessions.get(issued.session.handle)[0].handle == issued.session.handle
 
@@ -676,10 +665,6 @@ def test_mac_key_is_created_once_under_concurrency(
             load_mac_key(Table(table_names["SigningKeysTable"], lambda: connection), f"mac-{unique_id}")
         )
 
-    workers = [threading.Thread(target=load) for _ in range(8)]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join()
+    run_concurrently([load] * 8)
     assert len(keys) == 8
     assert len(set(keys)) == 1
