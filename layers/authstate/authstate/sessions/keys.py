@@ -38,6 +38,9 @@ UNKNOWN_KID_RELOAD_INTERVAL_SECONDS = 5.0
 
 #: How long before its slot starts a key appears in the JWKS: longer than the JWKS's max-age.
 PUBLISH_AHEAD_SECONDS = 900
+#: A warm JWKS reads the partition again after this long, so keys written by others (the public keys
+#: imported from a SuperTokens core, docs/design.md §10) are listed within a minute.
+JWKS_RELOAD_SECONDS = 60.0
 
 _SLOT_PREFIX = "slot#"
 #: SuperTokens' SDKs tell a dynamic (rotating) key from a static one by this prefix of the kid.
@@ -48,6 +51,10 @@ STATIC_KID_PREFIX = "s-"
 STATIC_SORT_KEY = "static"
 STATIC_SLOT = -1
 _NEVER = 2**62
+#: Public keys imported from a SuperTokens core (``core#<kid>``, kid ``d-<ms>`` or ``s-<uuid>``): they
+#: verify the core's access tokens until ``expiresAt`` and never sign (docs/design.md §10).
+IMPORTED_SORT_KEY_PREFIX = "core#"
+IMPORTED_SLOT = -2
 #: What a verify-only keyring reads: everything but ``privateKey``.
 PUBLIC_ATTRIBUTES = ("pk", "sk", "kid", "publicJwk", "notBefore", "signUntil", "expiresAt")
 
@@ -157,8 +164,22 @@ class SigningKey:
             item["expiresAt"] = {"N": str(self.expires_at)}
         return item
 
+    @property
+    def is_imported(self) -> bool:
+        return self.slot == IMPORTED_SLOT
+
     @classmethod
     def from_item(cls, item: Item) -> SigningKey:
+        if item["sk"]["S"].startswith(IMPORTED_SORT_KEY_PREFIX):  # verify-only: no slot, never a signer
+            return cls(
+                kid=item["kid"]["S"],
+                slot=IMPORTED_SLOT,
+                not_before=0,
+                sign_until=0,
+                expires_at=int(item["expiresAt"]["N"]),
+                jwk={name: value["S"] for name, value in item["publicJwk"]["M"].items()},
+                private_pem=None,
+            )
         if item["sk"]["S"] == STATIC_SORT_KEY:
             return cls(
                 kid=item["kid"]["S"],
@@ -208,6 +229,7 @@ class KeyRing:
         self._lock = threading.Lock()
         self._keys: dict[str, SigningKey] = {}  # replaced whole on reload, so readers need no lock
         self._loaded = False
+        self._loaded_at = 0.0
         self._last_unknown_kid_reload: float | None = None
 
     @property
@@ -255,11 +277,19 @@ class KeyRing:
             return None
         return key.public_key
 
+    def is_imported(self, kid: str) -> bool:
+        """Whether ``kid`` is a loaded key imported from a SuperTokens core (verify-only)."""
+        key = self._keys.get(kid)
+        return key is not None and key.is_imported
+
     def jwks(self, now: float) -> dict[str, Any]:
         """Every key that may still verify a token, newest first; the current one always included.
 
         In the last ``PUBLISH_AHEAD_SECONDS`` of a slot the next slot's key is created and listed
         too, so a verifier holding a cached JWKS (max-age 300 s) already knows the next kid."""
+        if self._loaded and not 0 <= now - self._loaded_at < JWKS_RELOAD_SECONDS:
+            with self._lock:
+                self._reload(now)
         slot = slot_of(now, self._rotation_seconds)
         self._key_for_slot(slot, now)
         slot_end = (slot + 1) * self._rotation_seconds
@@ -307,6 +337,7 @@ class KeyRing:
         )
         self._install((SigningKey.from_item(item) for item in items), now)
         self._loaded = True
+        self._loaded_at = now
 
     def _install(self, keys: Iterable[SigningKey], now: float) -> None:
         cached = self._keys
