@@ -114,10 +114,15 @@ def table_names_all() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def authstate_url(dynamodb_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def authstate_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("authstate") / "server.log"
+
+
+@pytest.fixture(scope="session")
+def authstate_url(dynamodb_endpoint: str, authstate_log: Path) -> Iterator[str]:
     """authstate's local server; no reuse window (a replayed refresh token is theft at once, as in the
     core), 60 s access tokens."""
-    log = tmp_path_factory.mktemp("authstate") / "server.log"
+    log = authstate_log
     overrides = {"RefreshReuseWindowSeconds": "0", "AccessTokenTtlSeconds": "60"}
     with local_server(dynamodb_endpoint, API_KEY, log, parameter_overrides=overrides) as url:
         yield url

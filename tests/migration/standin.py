@@ -2,9 +2,10 @@
 can sign in with core-issued tokens and keep whatever cookies and headers the SDK makes of them.
 
 It is not a core: it answers only what signing in and writing metadata ask (``/apiversion``, the JWKS,
-``POST /recipe/session``, the metadata calls, ``/user/id``), minting each session's tokens with the
-JDK-only generator and writing the session's row into the core's schema in PostgreSQL, exactly as
-tests/coreworld.py models the core. Any other call is a 404 the test sees (``unknown``)."""
+``POST /recipe/session``, the verify of ``checkDatabase``, reading a session and a user's handles, the
+metadata calls, ``/user/id``), minting each session's tokens with the JDK-only generator and writing the
+session's row into the core's schema in PostgreSQL, exactly as tests/coreworld.py models the core. Any
+other call is a 404 the test sees (``unknown``)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,11 @@ from urllib.parse import parse_qs, urlsplit
 from tests.coreworld import CoreApp, CoreSession
 from tests.migration.core_schema import CoreDb
 from tools.migrate.plan import public_jwk
+
+_PROTECTED = {
+    "sub", "exp", "iat", "tId", "rsub", "sessionHandle", "refreshTokenHash1", "parentRefreshTokenHash1",
+    "antiCsrfToken",
+}  # fmt: skip
 
 
 @dataclass
@@ -68,6 +74,40 @@ class Standin:
             answer["antiCsrfToken"] = session.anti_csrf
         return answer
 
+    def information(self, handle: str) -> dict[str, Any]:
+        """``GET /recipe/session``: the row as the core returns it."""
+        session = self.app.sessions.get(handle)
+        if session is None:
+            return {"status": "UNAUTHORISED", "message": "Session does not exist."}
+        row = session.row
+        return {
+            "status": "OK", "sessionHandle": row.session_handle, "userId": row.user_id,
+            "recipeUserId": row.user_id, "userDataInDatabase": json.loads(row.session_data or "{}"),
+            "expiry": row.expires_at_ms, "userDataInJWT": json.loads(row.jwt_user_payload or "{}"),
+            "timeCreated": row.created_at_ms, "tenantId": row.tenant_id,
+        }  # fmt: skip
+
+    def verify(self, body: dict[str, Any]) -> dict[str, Any]:
+        """``/recipe/session/verify`` for the SDK's ``checkDatabase`` (it verified the token itself before
+        asking): the session must still be there. Tokens minted here have no parent, so nothing is
+        promoted."""
+        import base64
+
+        part = str(body["accessToken"]).split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+        session = self.app.sessions.get(claims["sessionHandle"])
+        if session is None or claims.get("parentRefreshTokenHash1") is not None:
+            return {
+                "status": "UNAUTHORISED",
+                "message": "Either the session has ended or has been blacklisted",
+            }
+        custom = {k: v for k, v in claims.items() if k not in _PROTECTED}
+        return {
+            "status": "OK",
+            "session": {"handle": session.handle, "userId": session.user_id, "recipeUserId": session.user_id,
+                        "userDataInJWT": custom, "tenantId": session.row.tenant_id},
+        }  # fmt: skip
+
     def update_metadata(self, body: dict[str, Any]) -> dict[str, Any]:
         user = body["userId"]
         with self.lock:
@@ -110,6 +150,13 @@ def _handler(standin: Standin) -> type[BaseHTTPRequestHandler]:
                 self._answer(200, standin.jwks())
             elif path == "/user/id":
                 self._answer(200, {"status": "UNKNOWN_USER_ID_ERROR"})
+            elif path.endswith("/recipe/session/user"):
+                user = parse_qs(urlsplit(self.path).query)["userId"][0]
+                handles = [s.handle for s in standin.app.sessions.values() if s.user_id == user]
+                self._answer(200, {"status": "OK", "sessionHandles": handles})
+            elif path == "/recipe/session":
+                handle = parse_qs(urlsplit(self.path).query)["sessionHandle"][0]
+                self._answer(200, standin.information(handle))
             elif path == "/recipe/user/metadata":
                 user = parse_qs(urlsplit(self.path).query)["userId"][0]
                 self._answer(
@@ -124,6 +171,8 @@ def _handler(standin: Standin) -> type[BaseHTTPRequestHandler]:
             parts = path.strip("/").split("/")
             if parts[-2:] == ["recipe", "session"] and len(parts) <= 3:
                 self._answer(200, standin.create(parts[0] if len(parts) == 3 else "public", self._body()))
+            elif path == "/recipe/session/verify":
+                self._answer(200, standin.verify(self._body()))
             else:
                 standin.unknown.append(f"POST {path}")
                 self._answer(404, {"message": f"the stand-in core has no {path}"})

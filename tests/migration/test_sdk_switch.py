@@ -17,6 +17,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import pytest
@@ -169,7 +170,7 @@ def token_of(cookie: str) -> str:
     return unquote(cookie.strip('"'))
 
 
-def httpx_post(base: str, path: str, body: dict[str, object]) -> object:
+def httpx_post(base: str, path: str, body: dict[str, object]) -> Any:
     import httpx
 
     response = httpx.post(base + path, json=body, timeout=60)
