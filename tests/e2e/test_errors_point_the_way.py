@@ -175,7 +175,7 @@ def test_a_path_that_is_not_a_handle_is_still_invalid_session_handle(api: Api) -
 
 ACCESS_AS_REFRESH = (
     "the refresh token is not valid: this is an access token (a JWT); send the refresh token"
-    " (`refreshToken.token` of the session's creation or last refresh: rt1.…)"
+    " (`refreshToken.token` of the session's creation or last refresh, `rt1.` and more)"
 )
 
 

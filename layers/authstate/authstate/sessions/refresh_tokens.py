@@ -80,7 +80,7 @@ def access_token_as_refresh_token() -> AuthstateError:
     """An access token sent where the refresh token belongs, a common mix-up: the error names the fix."""
     message = (
         "the refresh token is not valid: this is an access token (a JWT); send the refresh token "
-        f"(`refreshToken.token` of the session's creation or last refresh: {PREFIX}.…)"
+        f"(`refreshToken.token` of the session's creation or last refresh, `{PREFIX}.` and more)"
     )
     return AuthstateError(ErrorCode.REFRESH_TOKEN_INVALID, message)
 
