@@ -83,6 +83,8 @@ class CoreGen:
         if self._process.stdin is not None:
             self._process.stdin.close()
         self._process.wait(timeout=30)
+        if self._process.stdout is not None:
+            self._process.stdout.close()
 
     def __enter__(self) -> CoreGen:
         return self

@@ -72,8 +72,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         ledger = Ledger(sqlite3.connect(":memory:", isolation_level=None))
         overrides = {"RefreshReuseWindowSeconds": "0"}
         with local_server(dynamodb.endpoint, API_KEY, log, parameter_overrides=overrides) as url:
-            world = World(url, dynamodb.endpoint, CoreApp(gen), target, ledger, tables)
-            yield world
+            yield World(url, dynamodb.endpoint, CoreApp(gen), target, ledger, tables)
+        ledger.close()
 
 
 def staged(world: World, user: str, **fields: Any) -> CoreSession:

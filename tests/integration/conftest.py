@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +65,9 @@ class Moved:
 
 
 @pytest.fixture
-def moved(dynamodb: DynamoDBClient, table_names: dict[str, str], unique_id: str, coregen: CoreGen) -> Moved:
+def moved(
+    dynamodb: DynamoDBClient, table_names: dict[str, str], unique_id: str, coregen: CoreGen
+) -> Iterator[Moved]:
     clock = Clock()
     app = CoreApp(coregen, now=clock.now)
     keys_partition, key_partition = f"keys-{unique_id}", f"core-key-{unique_id}"
@@ -90,4 +92,5 @@ def moved(dynamodb: DynamoDBClient, table_names: dict[str, str], unique_id: str,
         return Sessions(store, keyring, lambda: codec, config, clock, core=core)
 
     ledger = Ledger(sqlite3.connect(":memory:", isolation_level=None))
-    return Moved(app, clock, target, ledger, keyring, sessions_table, make_sessions, MemoryCore(app))
+    yield Moved(app, clock, target, ledger, keyring, sessions_table, make_sessions, MemoryCore(app))
+    ledger.close()

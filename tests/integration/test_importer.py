@@ -94,6 +94,7 @@ def test_a_run_that_wrote_but_lost_its_state_adopts_what_it_wrote(moved: Moved, 
     moved.run_import()
     fresh = Ledger(sqlite3.connect(":memory:", isolation_level=None))
     outcome = Importer(moved.source, moved.target, fresh, Options(), clock=moved.clock).run()
+    fresh.close()
     assert outcome.counts["sessions.adopted"] == 1
     assert moved.sessions.refresh(core.refresh_token).session.handle == core.handle
 
