@@ -136,9 +136,6 @@ class Ledger:
     def finish(self, run: int, now_ms: int) -> None:
         self._db.execute("UPDATE runs SET phase = 'done', finished_ms = ? WHERE id = ?", (now_ms, run))
 
-    def runs(self) -> int:
-        return int(self._db.execute("SELECT COUNT(*) FROM runs").fetchone()[0])
-
     # -- sessions -----------------------------------------------------------------------------------
 
     def session(self, handle: str) -> SessionRecord | None:
@@ -238,7 +235,3 @@ class Ledger:
                 "SELECT kind, key, action, reason, detail FROM events WHERE run = ? ORDER BY rowid", (run,)
             ).fetchall()
         ]
-
-    def counts(self) -> dict[str, int]:
-        rows = self._db.execute("SELECT status, COUNT(*) FROM sessions GROUP BY status").fetchall()
-        return {str(status): int(count) for status, count in rows}

@@ -82,10 +82,6 @@ class PlannedSession:
     #: What the core's row says, as one digest: a changed row has a changed digest.
     digest: str
 
-    @property
-    def stored_hash(self) -> str:
-        return stored_core_hash(self.hash2)
-
 
 def _document(text: str | None, *, invalid: str) -> JsonObject | Refusal:
     try:
