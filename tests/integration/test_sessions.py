@@ -3,83 +3,27 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import jwt
 import pytest
 
-from authstate.config import Settings
 from authstate.documents.jsondoc import size, to_plain
 from authstate.errors import AuthstateError
 from authstate.limits import MAX_SESSION_DATA_BYTES
-from authstate.sessions.keys import KeyRing
 from authstate.sessions.refresh_tokens import RefreshTokenCodec, load_mac_key
-from authstate.sessions.service import Sessions
-from authstate.sessions.store import SessionStore
 from authstate.storage.table import Table
 from bench.measure import CallCounter
 from localrun.dynamodb import client
 from tests.concurrency import run_concurrently
+from tests.integration.harness import SETTINGS, WINDOW, Harness
 from tests.settings import settings_with
+
+plain = to_plain
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-WINDOW = 10
-SETTINGS = settings_with(
-    ACCESS_TOKEN_TTL_SECONDS="3600",
-    REFRESH_TOKEN_TTL_SECONDS="86400",
-    REFRESH_REUSE_WINDOW_SECONDS=str(WINDOW),
-)
-plain = to_plain
-
-
-@dataclass
-class Clock:
-    now: float = 1_800_000_000.0
-    #: What to do instead of sleeping (the service sleeps only while a refused merge is undone).
-    on_sleep: list[Any] = field(default_factory=list)
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        if self.on_sleep:
-            self.on_sleep.pop(0)()
-
-
-@dataclass
-class Harness:
-    sessions: Sessions
-    clock: Clock
-    make: Any  # (config=SETTINGS) -> Sessions sharing keys and MAC key, with a client of its own
-
-
-@pytest.fixture
-def harness(
-    dynamodb: DynamoDBClient, dynamodb_endpoint: str, table_names: dict[str, str], unique_id: str
-) -> Harness:
-    clock = Clock()
-    mac_key = secrets.token_bytes(32)
-
-    def make(connection: DynamoDBClient = dynamodb, config: Settings = SETTINGS) -> Sessions:
-        keys_table = Table(table_names["SigningKeysTable"], lambda: connection)
-        keyring = KeyRing(
-            keys_table,
-            rotation_seconds=SETTINGS.signing_key_rotation_seconds,
-            access_token_ttl_seconds=SETTINGS.access_token_ttl_seconds,
-            partition=f"keys-{unique_id}",
-        )
-        codec = RefreshTokenCodec(mac_key)
-        store = SessionStore(Table(table_names["SessionsTable"], lambda: connection))
-        return Sessions(store, keyring, lambda: codec, config, clock, clock.sleep)
-
-    sessions = make()
-    sessions.create("warm-up", "public", {}, {})  # load/create the signing key outside any count
-    return Harness(sessions, clock, lambda config=SETTINGS: make(client(dynamodb_endpoint), config))
 
 
 def error_of(call: Any, *args: Any, **kwargs: Any) -> tuple[int, str]:

@@ -56,14 +56,12 @@ class Sessions:
         codec: Callable[[], RefreshTokenCodec],
         settings: Settings,
         clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._store = store
         self._keyring = keyring
         self._codec = codec
         self._settings = settings
         self._clock = clock
-        self._sleep = sleep
 
     @property
     def _cap(self) -> int:
