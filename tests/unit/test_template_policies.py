@@ -16,8 +16,9 @@ update=UpdateItem, delete=DeleteItem, query=Query):
   create and refresh read it once per warm Lambda (GetItem) and create it if absent (PutItem). Only
   these two functions may touch that partition (``dynamodb:LeadingKeys``).
 - sessions (``sessions.store.SessionStore``): create = PutItem; verify with checkDatabase = GetItem +
-  an UpdateItem recording a child token's first use; merges and session-data writes = UpdateItem (a merge over 200 keys reads
-  first: GetItem); refresh = UpdateItem, DeleteItem on theft; reads = GetItem; revocation = DeleteItem; listing = Query on the ``byUser`` index.
+  an UpdateItem recording a child token's first use; merges and session-data writes = UpdateItem (a
+  merge over 200 keys reads first: GetItem); refresh = UpdateItem, DeleteItem on theft; reads =
+  GetItem; revocation = DeleteItem; listing = Query on the ``byUser`` index.
 - the API key (``edge.auth``): every function but the JWKS reads the secret (GetSecretValue).
 - SuperTokens' Core Driver Interface (``functions/cdi``): all of the above that the SDKs' session and
   user-metadata calls need (it creates, verifies, refreshes, merges, reads and revokes).
