@@ -11,7 +11,7 @@ import pytest
 
 from authstate.documents.jsondoc import size, to_plain
 from authstate.errors import AuthstateError
-from authstate.limits import MAX_SESSION_DATA_BYTES
+from authstate.limits import MAX_SESSION_DATA_BYTES, MERGE_KEYS_PER_UPDATE
 from authstate.sessions.refresh_tokens import RefreshTokenCodec, load_mac_key
 from authstate.storage.table import Table
 from bench.measure import CallCounter
@@ -281,6 +281,20 @@ def test_a_session_stored_before_counts_existed_gets_them_exactly_on_its_next_me
     assert int(item["payloadBytes"]["N"]) + 1 == size({"a": "x" * 100, "b": 2})
     assert int(item["dataBytes"]["N"]) + 1 == size({"d": 1, "e": [1]})
     assert (item["payloadEpoch"], item["dataEpoch"]) == ({"N": "1"}, {"N": "1"})
+
+
+def test_a_near_cap_merge_of_the_most_keys_one_expression_holds_fits_its_expression(
+    harness: Harness, call_counter: CallCounter, unique_id: str
+) -> None:
+    """200 keys with the longest names, on the path with the most clauses (bound failed, exact write)."""
+    handle = harness.sessions.create(unique_id, "public", {}, {}).session.handle
+    names = [f"{i:03}" + "k" * 1021 for i in range(MERGE_KEYS_PER_UPDATE)]
+    harness.sessions.merge_data(handle, {"fill": "f" * 300_000})
+    harness.sessions.merge_data(handle, {"fill": "g" * 40_000})  # the count still holds the 300 000
+    call_counter.reset()
+    merged = harness.sessions.merge_data(handle, dict.fromkeys(names, 1))
+    assert call_counter.calls == ["UpdateItem", "UpdateItem"]
+    assert len(merged) == MERGE_KEYS_PER_UPDATE + 1
 
 
 def test_claims_over_a_lowered_cap_only_shrink_and_mint_nothing(
