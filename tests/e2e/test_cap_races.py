@@ -5,9 +5,6 @@ counted and must be 0. And the named limits on one request's work."""
 
 from __future__ import annotations
 
-import random
-import threading
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +14,7 @@ import requests
 from authstate.documents.jsondoc import size
 from authstate.limits import MAX_HANDLES_PER_REQUEST, MAX_UPDATE_KEYS
 from authstate.sessions.access_tokens import PROTECTED_CLAIMS
-from tests.concurrency import run_concurrently
+from tests import concurrency
 from tests.e2e.conftest import Api
 from tests.e2e.test_cdi import ISS, cdi, create, ok
 
@@ -33,24 +30,8 @@ def custom_claims(token: str) -> dict[str, Any]:
     return {key: value for key, value in claims.items() if key not in PROTECTED_CLAIMS}
 
 
-def race_once(write: Callable[[], None], read: Callable[[], None]) -> None:
-    """``write`` once beside ``read`` repeated (from a random moment into the write) until it answered."""
-    done = threading.Event()
-
-    def writer() -> None:
-        try:
-            write()
-        finally:
-            done.set()
-
-    def reader() -> None:
-        time.sleep(random.uniform(0, STAGGER))
-        for _ in range(READS):
-            read()
-            if done.is_set():
-                return
-
-    run_concurrently([writer, reader])
+def race_once(write: Callable[[], object], read: Callable[[], object]) -> None:
+    concurrency.race_once(write, read, reads=READS, stagger=STAGGER)
 
 
 class Round:

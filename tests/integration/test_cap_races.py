@@ -13,13 +13,14 @@ from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from authstate.documents.jsondoc import size
+from authstate.documents.jsondoc import JsonObject, size
 from authstate.errors import AuthstateError
 from authstate.metadata import UserMetadata
 from authstate.sessions.model import AccessToken
 from authstate.sessions.service import Sessions
 from authstate.storage.table import Table
 from localrun.dynamodb import client
+from tests import concurrency
 from tests.concurrency import run_concurrently
 from tests.integration.harness import SETTINGS, Harness
 
@@ -37,24 +38,7 @@ STAGGER = 0.01
 
 
 def race_once(write: Callable[[], object], read: Callable[[], object]) -> None:
-    """``write`` once beside ``read`` repeated until the write has answered (at most ``READS`` times),
-    starting a random moment into it. Both record what they saw themselves."""
-    done = threading.Event()
-
-    def writer() -> None:
-        try:
-            write()
-        finally:
-            done.set()
-
-    def reader() -> None:
-        time.sleep(random.uniform(0, STAGGER))  # so that the first read lands anywhere in the write
-        for _ in range(READS):
-            read()
-            if done.is_set():
-                return
-
-    run_concurrently([writer, reader])
+    concurrency.race_once(write, read, reads=READS, stagger=STAGGER)
 
 
 def race(
@@ -99,20 +83,14 @@ def over_cap_offline_merge(sessions: Sessions, tally: Tally, handle: str, update
     tally.answers.append(error_code(lambda: sessions.merge_payload_offline(handle, update)))
 
 
-def test_a_refused_offline_merge_is_never_signed_by_a_verify_that_checks_the_database(
-    harness: Harness, unique_id: str
-) -> None:
-    """CDI ``verify`` with ``checkDatabase``: a token whose claims are stale gets one minted from the
-    stored claims. An offline merge over the cap races it."""
+def _race_a_renewal(harness: Harness, prepare: Callable[[int], AccessToken], *, check_database: bool) -> None:
+    """An offline merge over the cap races verifies that renew the token from the stored claims."""
     writer, reader, tally = harness.make(), harness.make(), Tally()
 
-    def prepare(number: int) -> AccessToken:
-        issued = harness.sessions.create(unique_id, "public", {"pad": "p" * 3000}, {})
-        harness.sessions.merge_payload_offline(issued.session.handle, {"v": number})  # the token is stale
-        return issued.access_token
-
     def read(token: AccessToken) -> None:
-        _, renewed = reader.verify_with_renewal(token.token, None, check_anti_csrf=False, check_database=True)
+        _, renewed = reader.verify_with_renewal(
+            token.token, None, check_anti_csrf=False, check_database=check_database
+        )
         tally.token(renewed, {"refused"})
 
     def write(token: AccessToken) -> None:
@@ -124,30 +102,31 @@ def test_a_refused_offline_merge_is_never_signed_by_a_verify_that_checks_the_dat
     assert tally.wrong == [], f"{len(tally.wrong)} of {tally.minted} tokens wrong: {tally.wrong[:2]}"
 
 
+def test_a_refused_offline_merge_is_never_signed_by_a_verify_that_checks_the_database(
+    harness: Harness, unique_id: str
+) -> None:
+    """CDI ``verify`` with ``checkDatabase``: a token whose claims are stale gets one minted from the
+    stored claims."""
+
+    def prepare(number: int) -> AccessToken:
+        issued = harness.sessions.create(unique_id, "public", {"pad": "p" * 3000}, {})
+        harness.sessions.merge_payload_offline(issued.session.handle, {"v": number})  # the token is stale
+        return issued.access_token
+
+    _race_a_renewal(harness, prepare, check_database=True)
+
+
 def test_a_refused_offline_merge_is_never_signed_on_a_child_tokens_first_use(
     harness: Harness, unique_id: str
 ) -> None:
     """The SDKs' verify of a token minted from a child refresh token gets a replacement minted from the
-    stored claims (no database check asked). An offline merge over the cap races it."""
-    writer, reader, tally = harness.make(), harness.make(), Tally()
+    stored claims (no database check asked)."""
 
     def prepare(_: int) -> AccessToken:
         issued = harness.sessions.create(unique_id, "public", {"pad": "p" * 3000}, {})
         return harness.sessions.refresh(issued.refresh_token.token).access_token
 
-    def read(child: AccessToken) -> None:
-        _, renewed = reader.verify_with_renewal(
-            child.token, None, check_anti_csrf=False, check_database=False
-        )
-        tally.token(renewed, {"refused"})
-
-    def write(child: AccessToken) -> None:
-        over_cap_offline_merge(writer, tally, child.handle, {"refused": "r" * 1500})
-
-    race(ROUNDS, prepare, write, read)
-    assert set(tally.answers) == {TOO_LARGE}
-    assert tally.minted >= ROUNDS
-    assert tally.wrong == [], f"{len(tally.wrong)} of {tally.minted} tokens wrong: {tally.wrong[:2]}"
+    _race_a_renewal(harness, prepare, check_database=False)
 
 
 def test_no_part_of_a_refused_big_offline_merge_reaches_a_chain_of_refreshes(
@@ -267,21 +246,27 @@ def test_merges_that_fit_are_never_refused_while_others_are(harness: Harness, un
     )
 
 
+BIG = {f"k{i:03}": i for i in range(450)}
+
+
+def _race_a_big_merge(
+    prepare: Callable[[int], str], merge: Callable[[str], object], read: Callable[[str], JsonObject]
+) -> None:
+    """A merge of 450 keys (more than one expression holds) beside reads: each sees all or none."""
+    seen: list[int] = []
+    race(ROUNDS // 2, prepare, merge, lambda subject: seen.append(sum(key in BIG for key in read(subject))))
+    partial_views = [count for count in seen if count not in (0, len(BIG))]
+    assert partial_views == [], f"{len(partial_views)} of {len(seen)} reads saw part of the merge"
+    assert len(BIG) in seen
+
+
 def test_a_big_session_data_merge_is_all_or_nothing_to_readers(harness: Harness, unique_id: str) -> None:
     writer, reader = harness.make(), harness.make()
-    update = {f"k{i:03}": i for i in range(450)}
-    seen: list[int] = []
-
-    def prepare(_: int) -> str:
-        return harness.sessions.create(unique_id, "public", {}, {"seed": 1}).session.handle
-
-    def read(handle: str) -> None:
-        seen.append(sum(key in update for key in reader.get_data(handle)))
-
-    race(ROUNDS // 2, prepare, lambda handle: writer.merge_data(handle, update), read)
-    partial_views = [count for count in seen if count not in (0, 450)]
-    assert partial_views == [], f"{len(partial_views)} of {len(seen)} reads saw part of the merge"
-    assert 450 in seen
+    _race_a_big_merge(
+        lambda _: harness.sessions.create(unique_id, "public", {}, {"seed": 1}).session.handle,
+        lambda handle: writer.merge_data(handle, BIG),
+        reader.get_data,
+    )
 
 
 def _metadata(endpoint: str, table_names: dict[str, str]) -> UserMetadata:
@@ -293,21 +278,12 @@ def test_a_big_metadata_merge_is_all_or_nothing_to_readers(
     dynamodb_endpoint: str, table_names: dict[str, str], unique_id: str
 ) -> None:
     writer, reader = _metadata(dynamodb_endpoint, table_names), _metadata(dynamodb_endpoint, table_names)
-    update = {f"k{i:03}": i for i in range(450)}
-    seen: list[int] = []
 
     def prepare(number: int) -> str:
-        user = f"{unique_id}-{number}"
-        writer.update(user, {"seed": 1})
-        return user
+        writer.update(f"{unique_id}-{number}", {"seed": 1})
+        return f"{unique_id}-{number}"
 
-    def read(user: str) -> None:
-        seen.append(sum(key in update for key in reader.get(user)))
-
-    race(ROUNDS // 2, prepare, lambda user: writer.update(user, update), read)
-    partial_views = [count for count in seen if count not in (0, 450)]
-    assert partial_views == [], f"{len(partial_views)} of {len(seen)} reads saw part of the merge"
-    assert 450 in seen
+    _race_a_big_merge(prepare, lambda user: writer.update(user, BIG), reader.get)
 
 
 def test_a_big_metadata_merge_racing_a_delete_of_the_user_ends_whole_or_not_at_all(

@@ -134,6 +134,10 @@ class Writer:
             store.version += 1
             self.outcome = "written"
             return
+        self._lost(store)
+
+    def _lost(self, store: Store) -> None:
+        """The write's condition failed: it returns the item as it is now, to decide on again."""
         self.attempts += 1
         self.read = store.snapshot()
         if self.attempts >= MAX_MERGE_ATTEMPTS:
@@ -152,10 +156,7 @@ class Writer:
             store.epoch, store.version = (store.epoch or 0) + 1, store.version + 1
             self.outcome = "written"
             return
-        self.attempts += 1
-        self.read = store.snapshot()
-        if self.attempts >= MAX_MERGE_ATTEMPTS:
-            self.outcome = "conflict"
+        self._lost(store)
 
 
 #: Few keys, so that writers collide on them; values of every size up to about a third of the cap.

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -215,15 +215,10 @@ class _Merger:
     def near_cap(self, cap: Cap, item: Item | None) -> Merged | Item | None:
         """Decide on the item as the failed call returned it, write under ``epoch`` and the count's
         limit; a write that lost a race returns the item as it is now, to decide on again."""
-        for attempt in range(MAX_MERGE_ATTEMPTS):
-            if item is None or not self._usable(item):
-                return item
+
+        def exact(item: Item) -> UpdateBuilder:
             count = _number(item, cap.count)
-            decision = capped.decide(
-                decode_document(item[self.attribute]), count, self.update, cap.limit, must_fit=self.must_fit
-            )
-            if isinstance(decision, capped.Refused):
-                raise CapExceeded(decision.size, cap.limit)
+            decision = self._decide(cap, decode_document(item[self.attribute]), count)
             builder = self._builder().merge_document(self.attribute, self.update)
             _same_epoch(builder, cap, item)
             name = builder.name(cap.count)
@@ -233,31 +228,22 @@ class _Merger:
             else:
                 builder.add(name, {"N": str(decision.add)})
                 builder.condition(f"{name}<={builder.value({'N': str(decision.limit)})}")
-            try:
-                return self._write(builder)
-            except ConditionFailed as failure:
-                item = failure.item
-                _pause(attempt)
-        raise _conflict()
+            return builder
+
+        return self._until_written(item, exact)
 
     def whole(self, item: Item | None) -> Merged | Item | None:
         """A merge too big for one expression: the whole merged document in one UpdateItem, under the
         item's ``version`` (which every write bumps) as it was read."""
-        for attempt in range(MAX_MERGE_ATTEMPTS):
-            if item is None or not self._usable(item):
-                return item
+
+        def rewrite(item: Item) -> UpdateBuilder:
             before = decode_document(item[self.attribute])
             builder = UpdateBuilder().bump_version()
             if self.cap is not None:
-                decision = capped.decide(before, None, self.update, self.cap.limit, must_fit=self.must_fit)
-                if isinstance(decision, capped.Refused):
-                    raise CapExceeded(decision.size, self.cap.limit)
+                decision = self._decide(self.cap, before, None)
                 builder.set(builder.name(self.cap.count), {"N": str(decision.weight)})
                 builder.add(builder.name(self.cap.epoch), {"N": "1"})
-                after = decision.after
-            else:
-                after = merge(before, self.update)
-            builder.set(builder.name(self.attribute), encode_document(after))
+            builder.set(builder.name(self.attribute), encode_document(merge(before, self.update)))
             version = item.get("version")
             if version is None:
                 builder.condition(f"attribute_not_exists({builder.name('version')})")
@@ -266,21 +252,38 @@ class _Merger:
                 builder.condition(f"{builder.name('version')}={builder.value(version)}")
             if self.precondition is not None:
                 self.precondition.add_to(builder)
+            return builder
+
+        return self._until_written(item, rewrite)
+
+    def _until_written(
+        self, item: Item | None, build: Callable[[Item], UpdateBuilder]
+    ) -> Merged | Item | None:
+        """Write what ``build`` makes of the item in hand. A write that lost a race gets the item as it
+        now is from its own failure and builds again: jittered backoff, at most ``MAX_MERGE_ATTEMPTS``."""
+        for attempt in range(MAX_MERGE_ATTEMPTS):
+            if item is None or not self._usable(item):
+                return item
             try:
-                return self._write(builder)
+                return self._write(build(item))
             except ConditionFailed as failure:
                 item = failure.item
                 _pause(attempt)
         raise _conflict()
+
+    def _decide(self, cap: Cap, document: Mapping[str, Any], count: int | None) -> capped.Accepted:
+        """The exact decision on the document in hand; a refusal writes nothing."""
+        decision = capped.decide(document, count, self.update, cap.limit, must_fit=self.must_fit)
+        if isinstance(decision, capped.Refused):
+            raise CapExceeded(decision.size, cap.limit)
+        return decision
 
     def create(self) -> Merged | None:
         """A first write: a conditional put of the update; ``None`` if another first write won."""
         document = merge({}, self.update)
         item: Item = {**self.key, "version": {"N": "1"}}
         if self.cap is not None:
-            decision = capped.decide({}, None, self.update, self.cap.limit, must_fit=self.must_fit)
-            if isinstance(decision, capped.Refused):
-                raise CapExceeded(decision.size, self.cap.limit)
+            self._decide(self.cap, {}, None)
             item.update(counted_attributes(self.attribute, document, self.cap))
         else:
             item[self.attribute] = encode_document(document)
