@@ -296,10 +296,15 @@ def test_a_big_metadata_merge_racing_a_delete_of_the_user_ends_whole_or_not_at_a
     halves: list[int] = []
     outcomes: list[int] = []
 
+    writer.update(f"{unique_id}-probe", {"seed": 1})
+    started = time.monotonic()
+    writer.update(f"{unique_id}-probe", update)
+    uncontested = time.monotonic() - started  # the delete's moment is swept over this and a bit more
+
     def round_of(number: int) -> None:
         user = f"{unique_id}-{number}"
         writer.update(user, {"seed": 1})
-        pause = random.uniform(0, 0.02)
+        pause = random.uniform(0, 1.5 * uncontested)
 
         def delete() -> None:
             time.sleep(pause)
