@@ -1,5 +1,6 @@
-"""A SuperTokens core app (tests/coreworld.py) imported into DynamoDB Local by the importer itself, and
-authstate's sessions service over the same tables: what tests of the move from a core need."""
+"""Fixtures of the integration tests: the sessions service (``harness``), and a SuperTokens core app
+(tests/coreworld.py) imported into DynamoDB Local by the importer itself with authstate's sessions
+service over the same tables (``moved``): what tests of the move from a core need."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from authstate.sessions.store import SessionStore
 from authstate.storage.table import Table
 from tests.coregen import CoreGen
 from tests.coreworld import CoreApp, MemoryCore
+from tests.integration.harness import Harness, make_harness
 from tests.settings import settings_with
 from tools.migrate.importer import Importer, Options, Outcome
 from tools.migrate.ledger import Ledger
@@ -27,6 +29,14 @@ from tools.migrate.target import Target
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+
+@pytest.fixture
+def harness(
+    dynamodb: DynamoDBClient, dynamodb_endpoint: str, table_names: dict[str, str], unique_id: str
+) -> Harness:
+    return make_harness(dynamodb, dynamodb_endpoint, table_names, unique_id)
+
 
 #: SuperTokens' own rule for a replayed refresh token: theft at once (no reuse window).
 CORE_SETTINGS = settings_with(ACCESS_TOKEN_TTL_SECONDS="3600", REFRESH_REUSE_WINDOW_SECONDS="0")

@@ -23,7 +23,7 @@ from authstate.sessions.core_sessions import (
 )
 from authstate.sessions.core_tokens import is_core_hash
 from authstate.sessions.keys import DEFAULT_PARTITION, IMPORTED_SORT_KEY_PREFIX
-from authstate.sessions.store import DATA, PAYLOAD
+from authstate.sessions.store import DATA, DATA_COUNTED, PAYLOAD, PAYLOAD_COUNTED
 from authstate.storage.table import ConditionFailed, Item, Table, dynamodb_errors
 from tools.migrate.plan import PlannedSession
 
@@ -145,8 +145,14 @@ class Target:
         current = builder.name("refreshHash")
         builder.condition(f"{current}={builder.value(previous)}")
         builder.condition(f"{builder.name('version')}={builder.value({'N': str(version)})}")
-        for name in (PAYLOAD, DATA, "expiresAt", "refreshHash", IMPORTED_AT):
+        for name in (PAYLOAD, DATA, PAYLOAD_COUNTED.count, DATA_COUNTED.count, "expiresAt", "refreshHash"):
             builder.set(builder.name(name), item[name])
+        builder.set(builder.name(IMPORTED_AT), item[IMPORTED_AT])
+        for counted in (
+            PAYLOAD_COUNTED,
+            DATA_COUNTED,
+        ):  # documents overwritten: no merge decided before lands
+            builder.add(builder.name(counted.epoch), {"N": "1"})
         _signing_key(builder, item)
         builder.bump_version()
         try:
