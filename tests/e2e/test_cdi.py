@@ -86,7 +86,7 @@ def test_other_recipes_and_apps_are_named_as_unsupported(api: Api) -> None:
     assert unknown.json() == {
         "message": "authstate's Core Driver Interface has no route /cdi/recipe/signin",
         "cdiVersions": ["5.4"],
-        "supportedRecipes": ["session", "usermetadata"],
+        "supportedRecipes": ["session", "usermetadata", "jwt"],
     }
     app = cdi(api, "GET", "/appid-shop/recipe/session", params={"sessionHandle": "x"})
     assert app.status_code == 400

@@ -7,13 +7,14 @@ from typing import Any
 
 from authstate.documents.expressions import decode_document
 from authstate.documents.jsondoc import JsonObject, check_document_keys
+from authstate.identifiers import user_id_key
 from authstate.storage.table import Table, merge_document
 
 DOCUMENT = "metadata"
 
 
 def _key(user_id: str) -> dict[str, Any]:
-    return {"userId": {"S": user_id}}
+    return {"userId": {"S": user_id_key(user_id)}}
 
 
 class UserMetadata:

@@ -90,7 +90,7 @@ class AuthstateResolver(APIGatewayHttpResolver):
     def __init__(self, *, require_key: bool = True) -> None:
         super().__init__(enable_validation=True, serializer=dumps, json_body_deserializer=parse_body)
         self.requires_api_key = require_key
-        self.exception_handler(AuthstateError)(error_response)
+        self.exception_handler(AuthstateError)(self.refusal)
         self.exception_handler(RequestValidationError)(self._validation_error)
         self.exception_handler(NotFoundError)(self._route_not_found)
         self.exception_handler(Exception)(self._unexpected_error)
@@ -99,23 +99,23 @@ class AuthstateResolver(APIGatewayHttpResolver):
         try:
             admitted = self._admit(dict(event))
         except AuthstateError as error:
-            return _proxy_response(error_response(error))
+            return _proxy_response(self.refusal(error))
         return super().resolve(admitted, context)
 
+    def refusal(self, error: AuthstateError) -> Response[str]:
+        """The answer to an error raised before routing (or by a route)."""
+        return error_response(error)
+
     def _admit(self, event: dict[str, Any]) -> dict[str, Any]:
-        headers = {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
+        headers = request_headers(event)
         if self.requires_api_key:
             require_api_key(headers, services.settings())
-        body = event.get("body")
-        if body:
-            event["body"] = body_text(body, is_base64=bool(event.get("isBase64Encoded")))
-            event["isBase64Encoded"] = False
+        if decode_body(event):
             method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
             if method in _BODY_METHODS and not _is_json(headers.get("content-type")):
                 message = "the request body must be JSON: send Content-Type: application/json"
                 raise AuthstateError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, message)
-        raw_path = str(event.get("rawPath", ""))
-        event["rawPath"] = quote(raw_path, safe=_PATH_SAFE)
+        encode_path(event)
         return event
 
     def _convert_matches_into_route_keys(self, match: Match[str]) -> dict[str, str]:
@@ -142,6 +142,26 @@ class AuthstateResolver(APIGatewayHttpResolver):
     def _unexpected_error(self, error: Exception) -> Response[str]:
         logger.exception("unexpected error")
         return json_response(500, InternalError().to_body())
+
+
+def request_headers(event: Mapping[str, Any]) -> dict[str, str]:
+    """The event's headers, names lower-cased."""
+    return {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
+
+
+def decode_body(event: dict[str, Any]) -> bool:
+    """The event's body as checked text (:func:`body_text`), in place; whether there is one."""
+    body = event.get("body")
+    if not body:
+        return False
+    event["body"] = body_text(body, is_base64=bool(event.get("isBase64Encoded")))
+    event["isBase64Encoded"] = False
+    return True
+
+
+def encode_path(event: dict[str, Any]) -> None:
+    """Characters Powertools' router does not match percent-encoded in ``rawPath``, in place."""
+    event["rawPath"] = quote(str(event.get("rawPath", "")), safe=_PATH_SAFE)
 
 
 def _is_json(content_type: str | None) -> bool:
