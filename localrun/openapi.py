@@ -102,9 +102,7 @@ def build_cdi_openapi(template: Template | None = None) -> dict[str, Any]:
     return document
 
 
-def _document(
-    functions: list[FunctionSpec], template: Template, **settings: Any
-) -> dict[str, Any]:
+def _document(functions: list[FunctionSpec], template: Template, **settings: Any) -> dict[str, Any]:
     """Powertools' OpenAPI merge of these functions, less what Powertools adds that they never answer
     (its 422 validation response: they answer 400)."""
     from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge

@@ -162,7 +162,12 @@ ATTACKS: list[tuple[str, Forger, str, bool]] = [
     ("iat-beyond-leeway", lambda k, f: rs(k, claims(iat=int(NOW) + 61)), EARLY, True),
     ("tampered-payload", lambda k, f: payload(k, b64json(claims(sub="admin"))), SIG, True),
     ("tampered-exp", lambda k, f: payload(k, b64json(claims(exp=int(NOW) + 10**6))), SIG, True),
-    ("tampered-header", lambda k, f: header(k, {"alg": "RS256", "kid": k.kid, "version": "5", "x": 1}), SIG, True),
+    (
+        "tampered-header",
+        lambda k, f: header(k, {"alg": "RS256", "kid": k.kid, "version": "5", "x": 1}),
+        SIG,
+        True,
+    ),
     # A JWT of SuperTokens' JWT recipe (POST /cdi/recipe/jwt): signed by our keys, never an access token.
     ("jwt-recipe-token-no-version", lambda k, f: rs(k, claims(), version=None), MALFORMED, False),
     ("version-not-a-string", lambda k, f: rs(k, claims(), version=5), MALFORMED, False),
@@ -321,4 +326,5 @@ def test_protected_claims() -> None:
     core = {"sub", "exp", "iat", "sessionHandle", "refreshTokenHash1", "parentRefreshTokenHash1"}
     core |= {"antiCsrfToken", "tId", "rsub"}
     assert core == SUPERTOKENS_PROTECTED_CLAIMS
-    assert PROTECTED_CLAIMS - SUPERTOKENS_PROTECTED_CLAIMS == SDK_CLAIMS == {"iss", "nbf", "aud", "jti", "stt"}
+    assert PROTECTED_CLAIMS - SUPERTOKENS_PROTECTED_CLAIMS == SDK_CLAIMS
+    assert {"iss", "nbf", "aud", "jti", "stt"} == SDK_CLAIMS
