@@ -42,6 +42,14 @@ def cdi_upstream(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 
 @pytest.fixture(scope="session")
+def authstate_url(cdi_upstream: str) -> str:
+    """authstate's own API beside its CDI (tests that compare the two skip against another core)."""
+    if os.environ.get(CORE_OVERRIDE):
+        pytest.skip(f"{CORE_OVERRIDE} is set: no authstate native API to compare with")
+    return cdi_upstream.removesuffix("/cdi")
+
+
+@pytest.fixture(scope="session")
 def core(cdi_upstream: str) -> Iterator[CoreRecorder]:
     """The recording proxy in front of the core; ``core.url`` is the SDKs' ``connection_uri``.
 

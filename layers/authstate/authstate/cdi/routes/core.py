@@ -1,6 +1,6 @@
 """The core's own routes: the interface versions, hello, the JWKS, and account linking's user lookup
-(``webserver/api/core/``: ``ApiVersionAPI``, ``HelloAPI``, ``NotFoundOrHelloAPI``, ``JWKSPublicAPI``,
-``GetUserByIdAPI``)."""
+(``webserver/api/core/``: ``ApiVersionAPI``, ``HelloAPI``, ``JWKSPublicAPI``, ``GetUserByIdAPI``). The
+core's ``/`` hello is not here: API Gateway's ``/cdi/{proxy+}`` never routes ``/cdi/`` to this function."""
 
 from __future__ import annotations
 
@@ -37,15 +37,6 @@ def api_version() -> Response[str]:
     return respond(ApiVersions(versions=CDI_VERSIONS))
 
 
-@router.answers(
-    ["GET", "POST", "PUT", "DELETE"],
-    "/",
-    answer=None,
-    summary="Hello",
-    public=True,
-    versioned=False,
-    storage=False,
-)
 @router.answers(
     ["GET", "POST", "PUT", "DELETE"],
     "/hello",
