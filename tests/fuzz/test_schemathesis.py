@@ -116,34 +116,35 @@ def _use_live_session(case: schemathesis.Case[Any], http: requests.Session, serv
         case.body = body
 
 
-@_parametrize
-@settings(
+#: Hypothesis' settings of both runs: bounded, no example database, reproducible from SEED.
+BOUNDED = settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
     print_blob=True,
 )
+
+
+def _call(case: schemathesis.Case[Any], http: requests.Session, server_url: str, base_url: str) -> None:
+    _use_live_session(case, http, server_url)
+    case.call_and_validate(base_url=base_url, session=http, checks=CHECKS)
+
+
+@_parametrize
+@BOUNDED
 def test_api_conforms_to_its_contract(
     case: schemathesis.Case[Any], server_url: str, http: requests.Session
 ) -> None:
-    _use_live_session(case, http, server_url)
-    case.call_and_validate(base_url=server_url, session=http, checks=CHECKS)
+    _call(case, http, server_url, server_url)
 
 
 @_parametrize_cdi
-@settings(
-    max_examples=MAX_EXAMPLES,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
-    print_blob=True,
-)
+@BOUNDED
 def test_cdi_conforms_to_its_contract(
     case: schemathesis.Case[Any], server_url: str, http: requests.Session
 ) -> None:
-    _use_live_session(case, http, server_url)
-    case.call_and_validate(base_url=f"{server_url}/cdi", session=http, checks=CHECKS)
+    _call(case, http, server_url, f"{server_url}/cdi")
 
 
 def test_served_document_is_the_fuzzed_one(server_url: str, http: requests.Session) -> None:
