@@ -79,6 +79,7 @@ ANSWERS: Final[Mapping[E, CdiAnswer]] = {
     E.INVALID_USER_ID: _BAD_INPUT,
     E.INVALID_SESSION_HANDLE: _BAD_INPUT,
     E.INVALID_TENANT_ID: _BAD_INPUT,
+    E.UNKNOWN_QUERY_PARAMETER: _BAD_INPUT,  # never: the CDI ignores them, as the core does
     E.PROTECTED_CLAIM: Text(400, "The user payload contains protected field"),
     E.MISSING_API_KEY: _INVALID_KEY,
     E.INVALID_API_KEY: _INVALID_KEY,

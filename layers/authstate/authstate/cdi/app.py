@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Any, Final
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from authstate import services
@@ -34,7 +33,7 @@ _ONE_APP: Final = (
 
 class CdiResolver(AuthstateResolver):
     def __init__(self, *routers: CdiRouter) -> None:
-        super().__init__(require_key=False)
+        super().__init__(require_key=False, strict_query=False)
         self._public: set[str] = set()
         self._unversioned: set[str] = set()
         self._tenant_routes: set[tuple[str, str]] = set()
@@ -78,9 +77,6 @@ class CdiResolver(AuthstateResolver):
 
     def _validation_error(self, error: RequestValidationError) -> Response[str]:
         return answers.text_response(400, answers.invalid_input(error))
-
-    def _route_not_found(self, _: NotFoundError) -> Response[str]:
-        return self.refusal(AuthstateError(ErrorCode.ROUTE_NOT_FOUND, "no such route"))
 
     def _unexpected_error(self, error: Exception) -> Response[str]:
         logger.exception("unexpected error")
