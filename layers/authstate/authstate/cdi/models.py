@@ -102,7 +102,7 @@ class RemoveSessionsRequest(CdiRequest):
     """One of ``userId`` (a user's sessions) or ``sessionHandles``, as ``SessionRemoveAPI.java`` reads it."""
 
     userId: UserId | None = None
-    sessionHandles: list[str] | None = None
+    sessionHandles: Annotated[list[str], AfterValidator(protocol.session_handles)] | None = None
     revokeAcrossAllTenants: bool | None = Field(
         default=None, description="With userId only; true when absent: every tenant's sessions"
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from authstate.limits import MAX_JWT_VALIDITY_SECONDS, MAX_USER_ID_BYTES
+from authstate.limits import MAX_HANDLES_PER_REQUEST, MAX_JWT_VALIDITY_SECONDS, MAX_USER_ID_BYTES
 
 #: The one interface version this facade speaks (``GET /apiversion``).
 CDI_VERSION: Final = "5.4"
@@ -72,6 +72,17 @@ def user_id(value: str) -> str:
     if "\x00" in value:
         raise ValueError("Field name 'userId' is invalid: it may not contain U+0000")
     return value
+
+
+def session_handles(handles: list[str]) -> list[str]:
+    """The handles of one revocation: each is a DeleteItem, and the request must end within the
+    function's timeout (the core takes any number)."""
+    if len(handles) > MAX_HANDLES_PER_REQUEST:
+        raise ValueError(
+            f"Invalid JSON input - at most {MAX_HANDLES_PER_REQUEST} sessionHandles per request "
+            f"(authstate's limit); {len(handles)} were sent"
+        )
+    return handles
 
 
 def jwt_validity(seconds: int) -> int:
