@@ -42,9 +42,9 @@ sam-build: setup-sam  ## needs python3.13 on PATH: the dev venv provides it
 deploy: sam-build  ## sam deploy with samconfig.toml (needs AWS credentials)
 	.venv-sam/bin/sam deploy
 
-openapi: setup  ## the OpenAPI document, built by Powertools from the functions, to openapi.json
-	$(PY) -c 'import json, sys; sys.path.insert(0, "layers/authstate"); from localrun.openapi import build_openapi; json.dump(build_openapi(), open("openapi.json", "w"), indent=2)'
-	@echo "wrote openapi.json"
+openapi: setup  ## the OpenAPI documents, built by Powertools from the functions: openapi.json and cdi-openapi.json (the CDI's)
+	@$(PY) -c 'from pathlib import Path; from localrun.openapi import write_documents; print(*(f"wrote {p.name}" for p in write_documents(Path("."))), sep="\n")'
+
 
 bench: setup  ## the store against the honest baselines on DynamoDB Local, one table per section (ARGS='--section sweep' etc.)
 	$(PY) -m bench $(ARGS)

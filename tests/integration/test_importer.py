@@ -34,7 +34,7 @@ def test_the_report_names_every_row_not_imported_and_why(moved: Moved):
     protected = app.create("p-user", payload={"sub": "someone-else"})
     too_large = app.create("big-user", payload={"blob": "x" * 5000})
     invalid = app.create("bad-json", payload_text="{not json")
-    control = app.create("bad\x01user")
+    control = app.create("🎉" * 70)  # 280 UTF-8 bytes: over what authstate's keys take
     data = app.create("data-user")
     data.row = replace(data.row, session_data='{"a": 1, "a": 2}')
     expired = app.create("old-user")

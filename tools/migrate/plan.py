@@ -12,10 +12,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from authstate.cdi.protocol import user_id as cdi_user_id
 from authstate.documents.jsondoc import JsonObject, check_document_keys, dumps, parse_object
 from authstate.documents.merge import merge
 from authstate.errors import AuthstateError, ErrorCode
-from authstate.identifiers import is_session_handle, is_tenant_id, is_user_id
+from authstate.identifiers import is_session_handle, is_tenant_id
 from authstate.limits import MAX_NESTING_DEPTH
 from authstate.sessions import rules
 from authstate.sessions.core_sessions import IMPORTED_AT
@@ -29,7 +30,7 @@ from authstate.storage.table import Item
 REASONS: dict[str, str] = {
     "OTHER_APP_ID": "the row belongs to another app id; authstate serves one app per deployment",
     "ACCOUNT_LINKED": "the session's recipe user is linked to another primary user (authstate: one user id)",
-    "INVALID_USER_ID": "the user id is not one authstate accepts (1 to 256 UTF-8 bytes, no control chars)",
+    "INVALID_USER_ID": "the user id is not one the CDI takes (over 256 UTF-8 bytes, or with U+0000)",
     "INVALID_TENANT_ID": "the tenant id is not one authstate accepts",
     "INVALID_SESSION_HANDLE": "the session handle is not the core's (a UUID, then _<tenantId> off public)",
     "INVALID_REFRESH_HASH": "refresh_token_hash_2 is not 64 lower-case hex digits",
@@ -90,6 +91,15 @@ def _document(text: str | None, *, invalid: str) -> JsonObject | Refusal:
         return Refusal(invalid, f"{error.code}: {error.message}")
 
 
+def _user_id(value: str) -> Refusal | None:
+    """The CDI's rule (the SDKs made these sessions): any string of at most 256 UTF-8 bytes, no U+0000."""
+    try:
+        cdi_user_id(value)
+    except ValueError as error:
+        return Refusal("INVALID_USER_ID", str(error))
+    return None
+
+
 def digest(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -100,8 +110,8 @@ def plan_session(row: CoreSessionRow, *, claims_cap: int, imported_at: int) -> P
         return Refusal("INVALID_SESSION_HANDLE")
     if not is_tenant_id(row.tenant_id):
         return Refusal("INVALID_TENANT_ID")
-    if not is_user_id(row.user_id):
-        return Refusal("INVALID_USER_ID")
+    if (refused := _user_id(row.user_id)) is not None:
+        return refused
     recipe = row.recipe_user_id or row.user_id
     if row.primary_user_id is not None and row.primary_user_id.strip() != recipe.strip():
         return Refusal("ACCOUNT_LINKED", "the access tokens' sub (primary user) is not the session's user")
@@ -170,8 +180,8 @@ class PlannedMetadata:
 
 
 def plan_metadata(user_id: str, text: str) -> PlannedMetadata | Refusal:
-    if not is_user_id(user_id):
-        return Refusal("INVALID_USER_ID")
+    if (refused := _user_id(user_id)) is not None:
+        return refused
     document = _document(text, invalid="METADATA_INVALID")
     if isinstance(document, Refusal):
         return document

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from authstate.documents.expressions import UpdateBuilder, encode_document, encode_value
+from authstate.identifiers import user_id_key
 from authstate.metadata import DOCUMENT
 from authstate.sessions.core_sessions import (
     CORE_KEY_PARTITION,
@@ -199,7 +200,7 @@ class Target:
     # -- metadata -----------------------------------------------------------------------------------
 
     def insert_metadata(self, user_id: str, document: Mapping[str, Any]) -> bool:
-        item = {"userId": {"S": user_id}, DOCUMENT: encode_document(document)}
+        item = {"userId": {"S": user_id_key(user_id)}, DOCUMENT: encode_document(document)}
         try:
             self.metadata.put(item, condition="attribute_not_exists(#u)", names={"#u": "userId"})
         except ConditionFailed:
@@ -207,7 +208,7 @@ class Target:
         return True
 
     def stored_metadata(self, user_id: str) -> Item | None:
-        return self.metadata.get({"userId": {"S": user_id}})
+        return self.metadata.get({"userId": {"S": user_id_key(user_id)}})
 
     def replace_metadata(
         self, user_id: str, written: Mapping[str, Any], document: Mapping[str, Any] | None
@@ -221,7 +222,7 @@ class Target:
         builder.condition(f"size({metadata})={builder.value({'N': str(len(written))})}")
         for name, value in written.items():
             builder.condition(f"{metadata}.{builder.name(name)}={builder.value(encode_value(value))}")
-        key = {"userId": {"S": user_id}}
+        key = {"userId": {"S": user_id_key(user_id)}}
         table = self.metadata
         try:
             if document is None:

@@ -33,6 +33,10 @@ class Settings(BaseModel):
     #: How long after a refresh token's sibling (or child) was first used presenting it still joins the
     #: session instead of counting as theft: concurrent refreshes of one client (design note §4).
     refresh_reuse_window_seconds: int = Field(10, ge=0, le=300, alias="REFRESH_REUSE_WINDOW_SECONDS")
+    #: The same window for refreshes through SuperTokens' Core Driver Interface. 0: as in SuperTokens'
+    #: core, a refresh token presented after its sibling or child was used is theft at once (the web
+    #: SDK refreshes under a cross-tab lock, so its apps never need a window).
+    cdi_refresh_reuse_window_seconds: int = Field(0, ge=0, le=300, alias="CDI_REFRESH_REUSE_WINDOW_SECONDS")
     token_issuer: str | None = Field(None, alias="TOKEN_ISSUER")
     #: API keys given directly (comma-separated); else read from the secret or the parameter below.
     api_keys: SecretStr | None = Field(None, alias="AUTHSTATE_API_KEYS")

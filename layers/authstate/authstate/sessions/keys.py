@@ -303,6 +303,13 @@ class KeyRing:
         static = [key for key in self._keys.values() if key.is_static]  # listed once it exists
         return {"keys": [dict(key.jwk) for key in [*keys, *static]]}
 
+    def jwks_with_static_key(self, now: float) -> dict[str, Any]:
+        """:meth:`jwks` with the static key always in it, created if it does not exist yet: the JWKS of
+        SuperTokens' core lists its static key whether or not anything was signed with it, so a JWT
+        signed with it verifies with any copy of the JWKS fetched since."""
+        self._key_for_slot(STATIC_SLOT, now)
+        return self.jwks(now)
+
     def _key_of_slot(self, slot: int) -> SigningKey | None:
         for key in self._keys.values():
             if key.slot == slot:

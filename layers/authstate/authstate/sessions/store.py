@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from authstate.documents.expressions import UpdateBuilder, decode_document
+from authstate.identifiers import user_id_key, user_id_of_key
 from authstate.limits import MAX_SESSION_DATA_BYTES
 from authstate.sessions.model import Session, UsedChild
 from authstate.storage.documents import (
@@ -77,7 +78,7 @@ def session_from_item(item: Item) -> Session:
     rotated = item.get("rotatedAt")
     return Session(
         handle=item["sessionHandle"]["S"],
-        user_id=item["userId"]["S"],
+        user_id=user_id_of_key(item["userId"]["S"]),
         tenant_id=item["tenantId"]["S"],
         payload=decode_document(item.get(PAYLOAD)),
         created_ms=int(item["createdAt"]["N"]),
@@ -96,7 +97,7 @@ def session_item(session: Session, data: Mapping[str, Any]) -> Item:
     """The item of a new session (and of one imported from a SuperTokens core)."""
     item: Item = {
         **_key(session.handle),
-        "userId": {"S": session.user_id},
+        "userId": {"S": user_id_key(session.user_id)},
         "tenantId": {"S": session.tenant_id},
         **counted_attributes(PAYLOAD, session.payload, PAYLOAD_COUNTED),
         **counted_attributes(DATA, data, DATA_COUNTED),
@@ -152,7 +153,7 @@ class SessionStore:
     def handles_of_user(self, user_id: str, tenant_id: str | None, now: float) -> list[str]:
         """Live sessions of a user (all tenants, or one), from the ``byUser`` index, not a scan."""
         names = {"#u": "userId", "#e": "expiresAt"}
-        values: dict[str, Any] = {":u": {"S": user_id}, ":now": {"N": str(int(now))}}
+        values: dict[str, Any] = {":u": {"S": user_id_key(user_id)}, ":now": {"N": str(int(now))}}
         condition = "#u=:u"
         if tenant_id is not None:
             names["#t"] = "tenantId"
