@@ -102,7 +102,7 @@ def test_the_cdi_refresh_takes_a_core_token_with_its_anti_csrf_and_its_replay_is
         "refreshToken": core.refresh_token, "antiCsrfToken": "wrong", "enableAntiCsrf": True,
         "useDynamicSigningKey": True,
     })  # fmt: skip
-    assert wrong.json() == {"status": "UNAUTHORISED", "message": "Anti CSRF token missing, or not matching"}
+    assert wrong.json()["status"] == "UNAUTHORISED"  # checked before anything was written: still usable
     ok = world.post("/cdi/recipe/session/refresh", {
         "refreshToken": core.refresh_token, "antiCsrfToken": core.anti_csrf, "enableAntiCsrf": True,
         "useDynamicSigningKey": True,
