@@ -36,6 +36,9 @@ def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[st
 _CfnLoader.add_multi_constructor("!", _intrinsic)
 
 
+#: Pseudo parameters the functions' environment may name: the local stack is called as samconfig.toml's.
+PSEUDO_PARAMETERS = {"AWS::StackName": "authstate"}
+
 #: The route key of API Gateway's catch-all route (SAM: an HttpApi event with ``Path: $default``,
 #: or with neither Path nor Method): it gets every request that no other route matches.
 DEFAULT_ROUTE = "$default"
@@ -150,12 +153,15 @@ class Template:
         ]
 
     def _resolve(self, value: Any) -> str | None:
-        """An environment value: literals, Refs to tables (their names) and parameters (defaults).
+        """An environment value: literals, Refs to tables (their names), parameters (defaults) and the
+        stack's name.
         Refs to anything else (e.g. the API-key secret) have no local meaning: None drops them."""
         if isinstance(value, str | int | float):
             return str(value)
         if isinstance(value, dict) and "Ref" in value:
             name = value["Ref"]
+            if name in PSEUDO_PARAMETERS:
+                return PSEUDO_PARAMETERS[name]
             resource = self.raw.get("Resources", {}).get(name)
             if resource is not None:
                 return self.table_name(name) if resource["Type"] == "AWS::DynamoDB::Table" else None

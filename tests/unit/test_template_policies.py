@@ -19,7 +19,10 @@ update=UpdateItem, delete=DeleteItem, query=Query):
   an UpdateItem recording a child token's first use; merges and session-data writes = UpdateItem (an
   undo is UpdateItem too); refresh = UpdateItem, GetItem (waiting for an over-cap undo), DeleteItem on
   theft; reads = GetItem; revocation = DeleteItem; listing = Query on the ``byUser`` index.
-- the API key (``edge.auth``): every function but the JWKS reads the secret (GetSecretValue).
+- emergency rotation (``KeyRing.rotate_now``, invoked directly, no API key): reads the keys' ids
+  (Query, public attributes), writes the new key (PutItem) and deletes the others (DeleteItem).
+- the API key (``edge.auth``): every function but the JWKS and the rotation reads the secret
+  (GetSecretValue).
 - SuperTokens' Core Driver Interface (``functions/cdi``): all of the above that the SDKs' session and
   user-metadata calls need (it creates, verifies, refreshes, merges, reads and revokes).
 
@@ -74,6 +77,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     },
     "SessionsFunction": {SECRET: {"GetSecretValue"}, SESSIONS: {"GetItem", "DeleteItem"}, BY_USER: {"Query"}},
     "JwksFunction": {PUBLIC_KEYS: {"Query"}, KEYS: {"PutItem"}},
+    "RotateSigningKeysFunction": {PUBLIC_KEYS: {"Query"}, KEYS: {"PutItem", "DeleteItem"}},
     "UnroutedFunction": {},
     "CdiFunction": {
         SECRET: {"GetSecretValue"},

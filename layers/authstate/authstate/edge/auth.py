@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from authstate.config import Settings
 from authstate.errors import ApiKeysUnavailable, AuthstateError, ErrorCode
+from authstate.security import SecurityEvent, report
 
 CACHE_SECONDS = 300
 #: A JWT's shape: three base64url segments, the first a JSON object (``eyJ``).
@@ -68,6 +69,7 @@ def require_api_key(headers: Mapping[str, str], settings: Settings) -> None:
         matched |= hmac.compare_digest(candidate, key.encode("utf-8", "surrogatepass"))
     if matched:
         return
+    report(SecurityEvent.INVALID_API_KEY)
     if _LOOKS_LIKE_JWT.fullmatch(presented):
         message = (
             "the API key is not valid, and this looks like an access token: the Authorization header "
