@@ -27,6 +27,15 @@ class Api:
         return self.session.request(method, self.base_url + path, headers=headers, timeout=30, **kwargs)
 
 
+def with_forged_signature(token: str) -> str:
+    """The token with one character in the middle of its signature changed: still a well-formed JWT of
+    the same length, naming a known key, with a signature that key did not make."""
+    header, payload, signature = token.split(".")
+    middle = len(signature) // 2
+    changed = "B" if signature[middle] == "A" else "A"
+    return f"{header}.{payload}.{signature[:middle]}{changed}{signature[middle + 1 :]}"
+
+
 @pytest.fixture(scope="session")
 def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Everything the local server printed (its functions' logs included)."""
