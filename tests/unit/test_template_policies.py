@@ -90,8 +90,27 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
 }
 
 
+#: The names of the tables as global tables (``GlobalTableNamePrefix``): ``<prefix>-<name>``.
+GLOBAL_NAMES = {
+    "UserMetadataTable": "user-metadata",
+    "SessionsTable": "sessions",
+    "SigningKeysTable": "signing-keys",
+}
+GLOBAL_ARN = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${GlobalTableNamePrefix}-"
+
+
 def _resource(value: Any) -> str:
-    """``!GetAtt X.Arn`` -> ``X``; ``!Sub "${X.Arn}/index/i"`` -> ``X/index/i``; anything else fails."""
+    """``!GetAtt X.Arn`` -> ``X``; ``!Sub "${X.Arn}/index/i"`` -> ``X/index/i``; ``!If [UsesGlobalTables,
+    <the global table's ARN>, <one of those>]`` -> the same, once both branches are seen to name the same
+    table (and index); anything else fails."""
+    if isinstance(value, dict) and "Fn::If" in value:
+        condition, global_arn, regional = value["Fn::If"]
+        assert condition == "UsesGlobalTables", value
+        name = _resource(regional)
+        table, _, index = name.partition("/")
+        expected = GLOBAL_ARN + GLOBAL_NAMES[table] + (f"/{index}" if index else "")
+        assert global_arn == {"Fn::Sub": expected}, value
+        return name
     if isinstance(value, dict) and "Fn::GetAtt" in value and value["Fn::GetAtt"][1] == "Arn":
         return str(value["Fn::GetAtt"][0])
     if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):

@@ -36,6 +36,9 @@ _THROTTLING = {
     "ThrottlingException",
     "RequestLimitExceeded",
     "TransactionConflictException",
+    # A multi-Region strong consistency table refused a write racing one in another Region (retried by
+    # botocore first, as the model marks it retryable): retry later, like throttling (design note §10).
+    "ReplicatedWriteConflictException",
 }
 _UNAVAILABLE = "storage is unavailable; retry later"
 
