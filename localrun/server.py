@@ -1,6 +1,6 @@
 """Serve the template's HttpApi routes over HTTP/1.1, as API Gateway HTTP API (payload v2) would;
-and, local only, the OpenAPI document at /openapi.json and Swagger UI at /docs (where no route matches,
-before ``$default``).
+and, local only, the OpenAPI document at /openapi.json, Swagger UI at /docs and the Lambda Invoke API
+for the functions without a route (where no route matches, before ``$default``).
 
 HTTP parsing is h11's (a strict, maintained HTTP/1.1 state machine that does no I/O and sends
 nothing of its own), so every response this server sends is one it built: the function's, or the
