@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,7 +58,14 @@ def server_url(dynamodb_endpoint: str, server_log: Path) -> Iterator[str]:
         yield url
 
 
+@contextlib.contextmanager
+def api_at(url: str) -> Iterator[Api]:
+    """An API client of the server at ``url`` (one keep-alive session)."""
+    with requests.Session() as session:
+        yield Api(url, session)
+
+
 @pytest.fixture
 def api(server_url: str) -> Iterator[Api]:
-    with requests.Session() as session:
-        yield Api(server_url, session)
+    with api_at(server_url) as client:
+        yield client

@@ -17,10 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
-import requests
 
 from localrun.process import local_server
-from tests.e2e.conftest import API_KEY, Api
+from tests.e2e.conftest import API_KEY, Api, api_at
 from tests.e2e.test_admin_cli import admin
 
 if TYPE_CHECKING:
@@ -45,8 +44,8 @@ def rotation_url(rotation_dynamodb_endpoint: str, rotation_log: Path) -> Iterato
 
 @pytest.fixture
 def rotation_api(rotation_url: str) -> Iterator[Api]:
-    with requests.Session() as session:
-        yield Api(rotation_url, session)
+    with api_at(rotation_url) as client:
+        yield client
 
 
 def lambda_client(url: str) -> LambdaClient:

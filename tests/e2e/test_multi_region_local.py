@@ -9,11 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
 from localrun.dynamodb import client
 from localrun.process import local_server
-from tests.e2e.conftest import API_KEY, Api
+from tests.e2e.conftest import API_KEY, Api, api_at
 
 PREFIX = "mr-e2e"
 OVERRIDES = {"GlobalTableNamePrefix": PREFIX, "ReplicaRegions": "us-east-2,us-west-2"}
@@ -24,9 +23,9 @@ def multi_region_api(dynamodb_endpoint: str, tmp_path_factory: pytest.TempPathFa
     log: Path = tmp_path_factory.mktemp("multi-region") / "server.log"
     with (
         local_server(dynamodb_endpoint, API_KEY, log, parameter_overrides=OVERRIDES) as url,
-        requests.Session() as session,
+        api_at(url) as client,
     ):
-        yield Api(url, session)
+        yield client
 
 
 def test_sessions_metadata_and_keys_live_in_the_global_tables(

@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
 from authstate.security import SecurityEvent
 from localrun.process import local_server
 from localrun.runtime import EMF_PREFIX
-from tests.e2e.conftest import API_KEY, Api, with_forged_signature
+from tests.e2e.conftest import API_KEY, Api, api_at, with_forged_signature
 
 #: What Powertools adds to every line inside an invocation (service, location, Lambda context...).
 POWERTOOLS_KEYS = {
@@ -42,9 +41,9 @@ def events_api(dynamodb_endpoint: str, event_log: Path) -> Iterator[Api]:
         local_server(
             dynamodb_endpoint, API_KEY, event_log, extra_args=["--metrics"], parameter_overrides=overrides
         ) as url,
-        requests.Session() as session,
+        api_at(url) as client,
     ):
-        yield Api(url, session)
+        yield client
 
 
 class Log:
