@@ -381,5 +381,7 @@ def document(environment: Environment, sections: Mapping[str, Any], found: Seque
         body["cold_import"] = [imp.as_json(baseline) for imp in imports]
     if "sdk" in sections:
         body["sdk"] = sections["sdk"].as_json()
+    if "caps" in sections:
+        body["caps"] = sections["caps"].as_json()
     body["goals"] = [goal.as_json() for goal in found]
     return body

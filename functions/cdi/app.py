@@ -13,6 +13,7 @@ from authstate.cdi.app import CdiResolver, json_response, text_response
 from authstate.edge.app import lambda_entry, metrics
 from authstate.errors import AuthstateError, ErrorCode
 from authstate.identifiers import is_session_handle, tenant_id, user_id
+from authstate.limits import MAX_HANDLES_PER_REQUEST
 from authstate.sessions.service import SDK_CLAIMS
 
 app = CdiResolver()
@@ -229,6 +230,11 @@ def remove_sessions(tenantId: str = PUBLIC) -> Response[str]:
             )
         if not isinstance(handles, list) or not all(isinstance(handle, str) for handle in handles):
             raise cdi.invalid_field("sessionHandles")
+        if len(handles) > MAX_HANDLES_PER_REQUEST:
+            raise cdi.CdiBadRequest(
+                f"Invalid JSON input - at most {MAX_HANDLES_PER_REQUEST} sessionHandles per request "
+                f"(authstate's limit, TOO_MANY_SESSION_HANDLES); {len(handles)} were sent"
+            )
         revoked = [handle for handle in handles if is_session_handle(handle) and sessions.revoke(handle)]
     else:
         user = user_id(cdi.required_string(body, "userId"))

@@ -5,8 +5,8 @@ from functions/<x>/app.py through the layer (``storage.table.Table``: get=GetIte
 update=UpdateItem, delete=DeleteItem, query=Query):
 
 - metadata (``metadata.UserMetadata``): GET reads (GetItem), DELETE deletes (DeleteItem); PATCH is
-  ``storage.table.merge_document(create_if_missing)``: UpdateItem per part, and a conditional PutItem
-  for a user's first write.
+  ``storage.documents.merge_document(create_if_missing)``: one UpdateItem (a merge over 200 keys reads
+  first: GetItem), and a conditional PutItem for a user's first write.
 - signing keys (``sessions.keys.KeyRing``, partition ``signing-keys`` of the signing-keys table):
   minting (create, online merge, refresh) reads the keys with their private halves (Query) and creates
   the slot's key if missing (PutItem). Verifying and the JWKS read only the public attributes
@@ -16,9 +16,9 @@ update=UpdateItem, delete=DeleteItem, query=Query):
   create and refresh read it once per warm Lambda (GetItem) and create it if absent (PutItem). Only
   these two functions may touch that partition (``dynamodb:LeadingKeys``).
 - sessions (``sessions.store.SessionStore``): create = PutItem; verify with checkDatabase = GetItem +
-  an UpdateItem recording a child token's first use; merges and session-data writes = UpdateItem (an
-  undo is UpdateItem too); refresh = UpdateItem, GetItem (waiting for an over-cap undo), DeleteItem on
-  theft; reads = GetItem; revocation = DeleteItem; listing = Query on the ``byUser`` index.
+  an UpdateItem recording a child token's first use; merges and session-data writes = UpdateItem (a
+  merge over 200 keys reads first: GetItem); refresh = UpdateItem, DeleteItem on theft; reads =
+  GetItem; revocation = DeleteItem; listing = Query on the ``byUser`` index.
 - emergency rotation (``KeyRing.rotate_now``, invoked directly, no API key): reads the keys' ids
   (Query, public attributes), writes the new key (PutItem) and deletes the others (DeleteItem).
 - the API key (``edge.auth``): every function but the JWKS and the rotation reads the secret
@@ -50,7 +50,7 @@ MAC_KEY = f"SigningKeysTable[{MAC_KEY_PARTITION}]"
 #: function -> resource -> actions. DynamoDB actions without the ``dynamodb:`` prefix.
 EXPECTED: dict[str, dict[str, set[str]]] = {
     "UserMetadataFunction": {SECRET: {"GetSecretValue"}, META: {"GetItem", "DeleteItem"}},
-    "UserMetadataUpdateFunction": {SECRET: {"GetSecretValue"}, META: {"PutItem", "UpdateItem"}},
+    "UserMetadataUpdateFunction": {SECRET: {"GetSecretValue"}, META: {"PutItem", "UpdateItem", "GetItem"}},
     "CreateSessionFunction": {
         SECRET: {"GetSecretValue"},
         SESSIONS: {"PutItem"},
@@ -64,14 +64,18 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     },
     "MergePayloadFunction": {
         SECRET: {"GetSecretValue"},
-        SESSIONS: {"UpdateItem"},
+        SESSIONS: {"UpdateItem", "GetItem"},
         KEYS: {"Query", "PutItem"},
     },
-    "UpdatePayloadFunction": {SECRET: {"GetSecretValue"}, SESSIONS: {"UpdateItem"}},
-    "SessionDataFunction": {SECRET: {"GetSecretValue"}, SESSIONS: {"UpdateItem"}, PUBLIC_KEYS: {"Query"}},
+    "UpdatePayloadFunction": {SECRET: {"GetSecretValue"}, SESSIONS: {"UpdateItem", "GetItem"}},
+    "SessionDataFunction": {
+        SECRET: {"GetSecretValue"},
+        SESSIONS: {"UpdateItem", "GetItem"},
+        PUBLIC_KEYS: {"Query"},
+    },
     "RefreshSessionFunction": {
         SECRET: {"GetSecretValue"},
-        SESSIONS: {"UpdateItem", "DeleteItem", "GetItem"},
+        SESSIONS: {"UpdateItem", "DeleteItem"},
         KEYS: {"Query", "PutItem"},
         MAC_KEY: {"GetItem", "PutItem"},
     },

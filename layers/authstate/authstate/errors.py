@@ -29,8 +29,8 @@ class ErrorCode(StrEnum):
         "INVALID_NUMBER",
         400,
         (
-            "`NaN`, `Infinity`, a number a 64-bit float reads as infinite or as zero (`1e400`, `1e-400`), "
-            "or a number of more than 4300 digits"
+            "`NaN`, `Infinity`, a number (integer or not) a 64-bit float reads as infinite or as zero "
+            "(`1e400`, a 310-digit integer, `1e-400`), or a number of more than 4300 digits"
         ),
     )
     DUPLICATE_KEY = "DUPLICATE_KEY", 400, "the same key twice in one JSON object"
@@ -51,7 +51,13 @@ class ErrorCode(StrEnum):
         400,
         "`{sessionHandle}` in the path is not a session handle (a lower-case UUID)",
     )
+    TOO_MANY_KEYS = "TOO_MANY_KEYS", 400, "a merge's update with more than 10 000 root keys"
     INVALID_TENANT_ID = "INVALID_TENANT_ID", 400, "the `tenantId` query parameter is empty or not a tenant id"
+    UNKNOWN_QUERY_PARAMETER = (
+        "UNKNOWN_QUERY_PARAMETER",
+        400,
+        "a query parameter the route does not take (only `tenantId`, on a user's sessions, is taken)",
+    )
     PROTECTED_CLAIM = (
         "PROTECTED_CLAIM",
         400,
@@ -72,7 +78,7 @@ class ErrorCode(StrEnum):
         401,
         "a required claim missing or of the wrong type, or the wrong `iss`",
     )
-    TOKEN_EXPIRED = "TOKEN_EXPIRED", 401, "the access token is past its `exp`"
+    TOKEN_EXPIRED = "TOKEN_EXPIRED", 401, "the access token is past its `exp`: refresh the session"
     TOKEN_NOT_YET_VALID = (
         "TOKEN_NOT_YET_VALID",
         401,
@@ -102,7 +108,12 @@ class ErrorCode(StrEnum):
         405,
         "the path exists, the method does not (the `Allow` header lists the methods)",
     )
-    CONFLICT = "CONFLICT", 409, "a user's first metadata write lost 12 races in a row against clears; retry"
+    CONFLICT = (
+        "CONFLICT",
+        409,
+        "a merge lost 10 races in a row against writes of the same document (or a user's first "
+        "metadata write 12 against clears); retry",
+    )
     BODY_TOO_LARGE = "BODY_TOO_LARGE", 413, "request body over 400 KiB"
     ACCESS_TOKEN_PAYLOAD_TOO_LARGE = (
         "ACCESS_TOKEN_PAYLOAD_TOO_LARGE",

@@ -9,26 +9,24 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import Any
 
 from authstate.config import Settings
-from authstate.documents.jsondoc import JsonObject, dumps, size
+from authstate.documents.jsondoc import JsonObject, dumps
 from authstate.documents.merge import difference, merge
-from authstate.errors import AuthstateError, ErrorCode
+from authstate.errors import AuthstateError, ErrorCode, InternalError
 from authstate.security import SecurityEvent, report
 from authstate.sessions import rules
 from authstate.sessions.access_tokens import mint_access_token, verify_access_token
 from authstate.sessions.keys import KeyRing
 from authstate.sessions.model import AccessToken, IssuedTokens, Session
 from authstate.sessions.refresh_tokens import RefreshToken, RefreshTokenCodec
-from authstate.sessions.store import DATA, PAYLOAD, RotationRefused, SessionStore, session_from_item
-from authstate.storage.table import ConditionFailed, MergeResult
+from authstate.sessions.store import RotationRefused, SessionStore
+from authstate.storage.documents import CapExceeded
+from authstate.storage.table import ConditionFailed
 
 #: Protected claims SuperTokens' SDKs put in the payload themselves (``iss``: the app's API domain).
 SDK_CLAIMS: frozenset[str] = frozenset({"iss"})
-#: Reads of a session whose payload a refused merge still holds, waiting for its undo (design §7).
-OVER_CAP_REREADS = 6
 #: Rounds of judging a refused refresh whose session keeps changing under it.
 JOIN_ATTEMPTS = 4
 
@@ -59,14 +57,12 @@ class Sessions:
         codec: Callable[[], RefreshTokenCodec],
         settings: Settings,
         clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._store = store
         self._keyring = keyring
         self._codec = codec
         self._settings = settings
         self._clock = clock
-        self._sleep = sleep
 
     @property
     def _cap(self) -> int:
@@ -83,6 +79,9 @@ class Sessions:
         now: float,
         expires_at: int | None = None,
     ) -> AccessToken:
+        """Every token is minted here, from a session's stored claims: a payload over the cap (one
+        stored before the cap was lowered by configuration) is refused, never signed."""
+        rules.check_claims_size(session.payload, limit=self._cap, what="the session's stored custom claims")
         claims = rules.access_token_claims(
             session,
             refresh_hash=refresh_hash,
@@ -215,11 +214,10 @@ class Sessions:
     def merge_payload_online(
         self, token: str, update: Mapping[str, Any], anti_csrf_token: str | None = None
     ) -> AccessToken:
-        """Verify, merge into the stored payload with one conditional UpdateItem, and return a new
-        access token at once (same ``exp``, same refresh-token hashes)."""
+        """Verify, merge into the stored payload (one conditional UpdateItem unless near the cap), and
+        return a new access token at once (same ``exp``, same refresh-token hashes)."""
         access = self.verify_token(token, anti_csrf_token)
-        rules.check_custom_claims(update, field="update", limit=self._cap)
-        rules.check_claims_size(merge(access.payload, update), limit=self._cap)
+        rules.check_custom_claims_update(update, limit=self._cap)
         session, now = self._merge_online(access, update, must_fit=True)
         return self._remint(session, access, now)
 
@@ -228,10 +226,9 @@ class Sessions:
     ) -> tuple[Session, float]:
         """Merge into the payload of the token's session; the session after it, and when."""
         now = self._clock()
-        result = self._merge_payload(access.handle, update, now, online=True, must_fit=must_fit)
-        before = session_from_item(result.item_before)
-        self._note_use(before, access, now)
-        return replace(before, payload=result.document()), now
+        session = self._merge_payload(access.handle, update, now, online=True, must_fit=must_fit)
+        self._note_use(session, access, now)
+        return session, now
 
     def _remint(self, session: Session, access: AccessToken, now: float) -> AccessToken:
         """A new access token for the same token pair: same ``exp``, same refresh-token hashes."""
@@ -245,28 +242,21 @@ class Sessions:
 
     def merge_payload_offline(self, handle: str, update: Mapping[str, Any]) -> JsonObject:
         """Merge by handle; tokens carry the change from the next refresh on."""
-        rules.check_custom_claims(update, field="update", limit=self._cap)
-        return self._merge_payload(handle, update, self._clock(), online=False, must_fit=False).document()
+        rules.check_custom_claims_update(update, limit=self._cap)
+        return self._merge_payload(handle, update, self._clock(), online=False, must_fit=False).payload
 
     def _merge_payload(
         self, handle: str, update: Mapping[str, Any], now: float, *, online: bool, must_fit: bool
-    ) -> MergeResult:
-        """One UpdateItem, then the cap on exactly what it produced. DynamoDB cannot check a merged
-        map's size, and merges checked against different snapshots (old tokens, offline) can together
-        pass the cap; so a merge that leaves the payload over the cap is undone (the keys it wrote
-        that still hold its values) and answered 413. A merge that shrinks an over-cap payload (a cap
-        lowered since) is kept, unless a token must be minted from it (``must_fit``)."""
+    ) -> Session:
+        """The write decides the cap exactly (``storage.documents``): a refused merge wrote nothing.
+        A merge that shrinks claims over a lowered cap is kept, unless a token is minted from it."""
         try:
-            result = self._store.merge_payload(handle, update, now)
+            return self._store.merge_payload(handle, update, now, limit=self._cap, must_fit=must_fit)
         except ConditionFailed:
             raise rules.session_gone(online=online, handle=handle) from None
-        measured = size(result.document())
-        if measured > self._cap and (must_fit or measured > size(result.before(update))):
-            if not self._store.undo(handle, PAYLOAD, update, result):
-                raise rules.session_gone(online=online, handle=handle)
-            message = f"the merged custom claims would be {measured} bytes; the limit is {self._cap}"
-            raise AuthstateError(ErrorCode.ACCESS_TOKEN_PAYLOAD_TOO_LARGE, message)
-        return result
+        except CapExceeded as refused:
+            message = f"the merged custom claims would be {refused.size} bytes; the limit is {self._cap}"
+            raise AuthstateError(ErrorCode.ACCESS_TOKEN_PAYLOAD_TOO_LARGE, message) from None
 
     # -- session data (database only, never in a token) -----------------------------------------
 
@@ -287,25 +277,18 @@ class Sessions:
         return document
 
     def merge_data(self, handle: str, update: Mapping[str, Any], *, online: bool = False) -> JsonObject:
-        """Root-level merge; one that takes the data past its limit is undone and answered 413."""
-        rules.check_session_data(update, field="update")
+        """Root-level merge, decided exactly by the write: one that would take the data past its limit
+        writes nothing and is answered 413. The update is measured without its nulls (they remove)."""
+        rules.check_session_data_update(update)
         try:
-            result = self._store.merge_data(handle, update, self._clock())
+            merged = self._store.merge_data(handle, update, self._clock())
         except ConditionFailed:
             raise rules.session_gone(online=online, handle=handle) from None
-        except AuthstateError as error:
-            if error.code is ErrorCode.ITEM_TOO_LARGE:  # DynamoDB refused it: far over the data limit
-                message = "the merged session data would not fit in the session"
-                raise AuthstateError(ErrorCode.SESSION_DATA_TOO_LARGE, message) from error
-            raise
-        after = result.document()
-        try:
-            rules.check_session_data_size(after)
-        except AuthstateError:
-            if not self._store.undo(handle, DATA, update, result):
-                raise rules.session_gone(online=online, handle=handle) from None
-            raise
-        return after
+        except CapExceeded as refused:
+            raise rules.session_data_too_large(refused.size) from None
+        if merged is None:  # it was asked for: a bug
+            raise InternalError
+        return merged
 
     # -- what SuperTokens' SDKs ask of their core (``authstate.cdi`` translates the shapes) ---------
 
@@ -378,7 +361,6 @@ class Sessions:
         if check_anti_csrf:
             _check_anti_csrf(session.anti_csrf_token, anti_csrf_token)
         child = self._codec().issue(handle, head)
-        session = self._with_payload_under_cap(session, now)
         access = self._mint(session, refresh_hash=child.hash, parent_hash=head, now=now)
         return IssuedTokens(session, access, child)
 
@@ -420,19 +402,3 @@ class Sessions:
                 continue
             return joined, verdict.head
         raise AuthstateError(ErrorCode.CONFLICT, "the session kept changing during this refresh; retry")
-
-    def _with_payload_under_cap(self, session: Session, now: float) -> Session:
-        """The session to mint from, its payload within the cap. A payload over it is one a refused
-        merge is undoing this very moment: read again until the undo has landed (design §7)."""
-        delay = 0.01
-        for _ in range(OVER_CAP_REREADS):
-            if size(session.payload) <= self._cap:
-                return session
-            self._sleep(delay)
-            delay *= 2
-            found = self._store.get(session.handle, now)
-            if found is None:
-                raise rules.session_gone(online=True, handle=session.handle)
-            session = found[0]
-        rules.check_claims_size(session.payload, limit=self._cap, what="the session's stored custom claims")
-        return session
