@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 import boto3
 import pytest
 
+from authstate.security import SecurityEvent
 from localrun.process import local_server
 from tests.e2e.conftest import API_KEY, Api, api_at
 from tests.e2e.test_admin_cli import admin
+from tests.e2e.test_security_events import Log, fields
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
@@ -37,7 +39,11 @@ def rotation_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def rotation_url(rotation_dynamodb_endpoint: str, rotation_log: Path) -> Iterator[str]:
     overrides = {"SigningKeyCacheSeconds": str(CACHE_SECONDS)}
     with local_server(
-        rotation_dynamodb_endpoint, API_KEY, rotation_log, parameter_overrides=overrides
+        rotation_dynamodb_endpoint,
+        API_KEY,
+        rotation_log,
+        extra_args=["--metrics"],
+        parameter_overrides=overrides,
     ) as url:
         yield url
 
@@ -84,6 +90,7 @@ def test_a_token_signed_before_the_rotation_is_refused_after_it_and_a_refresh_re
     before = kids(rotation_api)
     assert kid_of(old_token) in before
 
+    log = Log(rotation_log)
     answer = rotate(rotation_url, {"reason": "INC-7 key leak"})
 
     assert {**answer, "kid": "?"} == {
@@ -114,14 +121,18 @@ def test_a_token_signed_before_the_rotation_is_refused_after_it_and_a_refresh_re
     )
     assert verified.status_code == 200, verified.text
 
-    events = [
-        json.loads(line)
-        for line in rotation_log.read_text().splitlines()
-        if '"event":"signing_keys_rotated"' in line
-    ]
-    assert [(e["level"], e["kid"], e["retiredKids"], e["reason"]) for e in events if e["kid"] == new_kid] == [
-        ("WARNING", new_kid, sorted(before), "INC-7 key leak")
-    ]
+    log.wait(lambda seen: seen.metric(SecurityEvent.SIGNING_KEYS_ROTATED.metric) >= 1)
+    [line] = [event for event in log.events() if event["event"] == "signing_keys_rotated"]
+    assert (line["level"], fields(line)) == (
+        "WARNING",
+        {
+            "event": "signing_keys_rotated",
+            "kid": new_kid,
+            "retiredKids": sorted(before),
+            "reason": "INC-7 key leak",
+        },
+    )
+    assert log.metric(SecurityEvent.SIGNING_KEYS_ROTATED.metric) == 1.0
     assert "PRIVATE KEY" not in rotation_log.read_text()
 
 
