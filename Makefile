@@ -33,8 +33,10 @@ lint: setup
 typecheck: setup
 	$(PY) -m mypy
 
-sam-validate: setup-sam
+sam-validate: setup-sam  ## template.yaml, and its multi-Region variants (tools/template_variants.py)
 	.venv-sam/bin/sam validate --lint
+	$(PY) -m tools.template_variants .aws-sam/variants >/dev/null
+	for template in .aws-sam/variants/*.json; do .venv-sam/bin/sam validate --lint --template $$template || exit 1; done
 
 sam-build: setup-sam  ## needs python3.13 on PATH: the dev venv provides it
 	.venv-sam/bin/sam build
@@ -64,8 +66,10 @@ load-quick: setup  ## the CI-sized load run
 	  | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 	touch $@
 
-checkov: .venv-checkov/.stamp  ## checkov on template.yaml, offline; each waiver and its reason is in .checkov.yaml
+checkov: .venv-checkov/.stamp  ## checkov on template.yaml and its multi-Region variants, offline; each waiver and its reason is in .checkov.yaml
 	.venv-checkov/bin/checkov --config-file .checkov.yaml
+	$(PY) -m tools.template_variants .aws-sam/variants >/dev/null
+	for template in .aws-sam/variants/*.json; do .venv-checkov/bin/checkov --config-file .checkov.yaml --file $$template || exit 1; done
 
 ci: lint typecheck test test-browser test-migration fuzz load-quick sam-validate sam-build checkov
 

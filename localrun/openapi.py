@@ -32,7 +32,8 @@ _POWERTOOLS_ONLY_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseV
 
 def documented_functions(template: Template) -> list[FunctionSpec]:
     """Every function but the CDI's (under /cdi/: SuperTokens' Core Driver Interface, which SuperTokens
-    documents) and the $default route's (it answers for no route: 404 and 405)."""
+    documents), the $default route's (it answers for no route: 404 and 405) and those with no route at
+    all (invoked directly with IAM, e.g. the key rotation)."""
     return [
         spec
         for spec in template.functions()

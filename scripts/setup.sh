@@ -46,10 +46,12 @@ venv() {
 PYTHON=$(find_python)
 venv .venv requirements-dev.txt
 
-# The project itself, editable, for its commands (pyproject.toml [project.scripts]: authstate-migrate).
+# The project itself, editable, for its commands (pyproject.toml [project.scripts]: authstate-admin,
+# authstate-migrate).
 project_stamp=$(sha256sum pyproject.toml | cut -c1-16)
-if [ ! -x .venv/bin/authstate-migrate ] || [ "$(cat .venv/.stamp-project 2>/dev/null)" != "$project_stamp" ]; then
-  echo "setup: installing the project's commands into .venv (pip install --editable .: authstate-migrate) ..." >&2
+if [ ! -x .venv/bin/authstate-admin ] || [ ! -x .venv/bin/authstate-migrate ] \
+   || [ "$(cat .venv/.stamp-project 2>/dev/null)" != "$project_stamp" ]; then
+  echo "setup: installing the project's commands into .venv (pip install --editable .: authstate-admin, authstate-migrate) ..." >&2
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --editable . 2>&1 \
     | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
   echo "$project_stamp" > .venv/.stamp-project

@@ -1,6 +1,6 @@
 """A SuperTokens core app as the tests model it: what its database holds (``session_info`` rows, the
 ``refresh_token_key``, signing keys, ``user_metadata``) and what its clients hold (refresh and access
-tokens), all made by the JDK-only generator (``tests.coregen``) with the core's rules as docs/design.md §10
+tokens), all made by the JDK-only generator (``tests.coregen``) with the core's rules as docs/design.md §12
 reads them: a refresh stores nothing (the client gets a child of the current token); the child's first
 refresh or verify promotes it (the row's hash2 becomes the child's).
 

@@ -1,6 +1,6 @@
 // A generator of SuperTokens-core-format keys and tokens, written for authstate's tests with the JDK only
 // (javax.crypto, java.security, java.util.Base64: no SuperTokens code, no library). The parameters are
-// the core's, as read from its sources (supertokens-core, Apache-2.0; see docs/design.md section 10):
+// the core's, as read from its sources (supertokens-core, Apache-2.0; see docs/design.md section 12):
 //
 //   refresh_token_key   "1000:<hex salt>:<hex PBKDF2WithHmacSHA512(hex(random 64 bytes), salt, 1000, 512)>"
 //                       (io/supertokens/utils/Utils.java generateNewSigningKey)

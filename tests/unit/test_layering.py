@@ -16,7 +16,7 @@ PACKAGE = ROOT / "layers" / "authstate" / "authstate"
 FLOORS: list[set[str]] = [
     {"errors", "limits"},
     {"identifiers", "documents"},
-    {"config", "storage"},
+    {"config", "storage", "security"},
     {"metadata", "sessions"},
     {"services"},
     {"edge"},

@@ -50,13 +50,15 @@ def _operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, 
 DOCUMENTED = [spec.logical_id for spec in documented_functions(_template())]
 
 
-def test_only_the_cdi_and_default_functions_are_left_out_of_the_document() -> None:
+def test_only_the_cdi_default_and_direct_functions_are_left_out_of_the_document() -> None:
     """The CDI function answers SuperTokens' protocol under /cdi/{proxy+} (tests/e2e/test_cdi.py); the
-    $default one answers for no route (tests/e2e/test_unrouted.py)."""
+    $default one answers for no route (tests/e2e/test_unrouted.py); the key rotation has no route at all
+    (invoked directly with IAM: tests/e2e/test_key_rotation.py)."""
     left_out = {spec.logical_id for spec in _template().functions()} - set(DOCUMENTED)
-    assert left_out == {"CdiFunction", "UnroutedFunction"}
+    assert left_out == {"CdiFunction", "UnroutedFunction", "RotateSigningKeysFunction"}
     assert _template_routes("CdiFunction") == {("any", "/cdi/{proxy+}")}
     assert _template_routes("UnroutedFunction") == {("any", "$default")}
+    assert _template_routes("RotateSigningKeysFunction") == set()
 
 
 @pytest.mark.parametrize("logical_id", DOCUMENTED)

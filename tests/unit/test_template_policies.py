@@ -22,7 +22,10 @@ update=UpdateItem, delete=DeleteItem, query=Query):
   an UpdateItem recording a child token's first use; merges and session-data writes = UpdateItem (a
   merge over 200 keys reads first: GetItem); refresh = UpdateItem, DeleteItem on theft; reads =
   GetItem; revocation = DeleteItem; listing = Query on the ``byUser`` index.
-- the API key (``edge.auth``): every function but the JWKS reads the secret (GetSecretValue).
+- emergency rotation (``KeyRing.rotate_now``, invoked directly, no API key): reads the keys' ids
+  (Query, public attributes), writes the new key (PutItem) and deletes the others (DeleteItem).
+- the API key (``edge.auth``): every function but the JWKS and the rotation reads the secret
+  (GetSecretValue).
 - SuperTokens' Core Driver Interface (``functions/cdi``): all of the above that the SDKs' session and
   user-metadata calls need (it creates, verifies, refreshes, merges, reads and revokes).
 
@@ -84,6 +87,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     },
     "SessionsFunction": {SECRET: {"GetSecretValue"}, SESSIONS: {"GetItem", "DeleteItem"}, BY_USER: {"Query"}},
     "JwksFunction": {PUBLIC_KEYS: {"Query"}, KEYS: {"PutItem"}},
+    "RotateSigningKeysFunction": {PUBLIC_KEYS: {"Query"}, KEYS: {"PutItem", "DeleteItem"}},
     "UnroutedFunction": {},
     "CdiFunction": {
         SECRET: {"GetSecretValue"},
@@ -97,8 +101,27 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
 }
 
 
+#: The names of the tables as global tables (``GlobalTableNamePrefix``): ``<prefix>-<name>``.
+GLOBAL_NAMES = {
+    "UserMetadataTable": "user-metadata",
+    "SessionsTable": "sessions",
+    "SigningKeysTable": "signing-keys",
+}
+GLOBAL_ARN = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${GlobalTableNamePrefix}-"
+
+
 def _resource(value: Any) -> str:
-    """``!GetAtt X.Arn`` -> ``X``; ``!Sub "${X.Arn}/index/i"`` -> ``X/index/i``; anything else fails."""
+    """``!GetAtt X.Arn`` -> ``X``; ``!Sub "${X.Arn}/index/i"`` -> ``X/index/i``; ``!If [UsesGlobalTables,
+    <the global table's ARN>, <one of those>]`` -> the same, once both branches are seen to name the same
+    table (and index); anything else fails."""
+    if isinstance(value, dict) and "Fn::If" in value:
+        condition, global_arn, regional = value["Fn::If"]
+        assert condition == "UsesGlobalTables", value
+        name = _resource(regional)
+        table, _, index = name.partition("/")
+        expected = GLOBAL_ARN + GLOBAL_NAMES[table] + (f"/{index}" if index else "")
+        assert global_arn == {"Fn::Sub": expected}, value
+        return name
     if isinstance(value, dict) and "Fn::GetAtt" in value and value["Fn::GetAtt"][1] == "Arn":
         return str(value["Fn::GetAtt"][0])
     if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):

@@ -1,7 +1,7 @@
 """One import run: the core's database (one snapshot) into authstate's tables, the ledger keeping score.
 
 The first run and every catch-up are the same run: each brings authstate up to the core's current
-state without overwriting anything authstate itself changed since (docs/design.md §10, README runbook):
+state without overwriting anything authstate itself changed since (docs/design.md §12, README runbook):
 
 - keys: the refresh-token key (expiring with the last imported session) and the public halves of the
   signing keys (verify-only, expiring one core access-token lifetime after this run);

@@ -1,7 +1,7 @@
 """The SuperTokens core's database, read-only: PostgreSQL (psycopg) or MySQL/MariaDB (PyMySQL).
 
 Tables and columns are the core's storage plugins' (supertokens-postgresql-plugin and
-supertokens-mysql-plugin, ``queries/*Queries.java``; docs/design.md §10). Their names follow the plugins'
+supertokens-mysql-plugin, ``queries/*Queries.java``; docs/design.md §12). Their names follow the plugins'
 configuration: ``<prefix>_<table>`` when a prefix is set (``postgresql_table_names_prefix``,
 ``mysql_table_names_prefix``), in ``<schema>.`` unless the PostgreSQL schema is ``public``
 (``postgresql_table_schema``), and ``session_info`` / ``key_value`` may be renamed outright

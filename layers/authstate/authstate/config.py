@@ -27,6 +27,9 @@ class Settings(BaseModel):
     access_token_ttl_seconds: int = Field(3600, ge=60, alias="ACCESS_TOKEN_TTL_SECONDS")
     refresh_token_ttl_seconds: int = Field(100 * 24 * 3600, ge=3600, alias="REFRESH_TOKEN_TTL_SECONDS")
     signing_key_rotation_seconds: int = Field(7 * 24 * 3600, ge=3600, alias="SIGNING_KEY_ROTATION_SECONDS")
+    #: How long a warm Lambda trusts the signing keys it read: the bound within which a key retired by an
+    #: emergency rotation stops signing and verifying everywhere (design note §5).
+    signing_key_cache_seconds: int = Field(60, ge=1, le=3600, alias="SIGNING_KEY_CACHE_SECONDS")
     max_custom_claims_bytes: int = Field(
         4096, ge=256, le=MAX_CUSTOM_CLAIMS_BYTES_CEILING, alias="MAX_CUSTOM_CLAIMS_BYTES"
     )

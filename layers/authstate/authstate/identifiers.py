@@ -12,7 +12,7 @@ from authstate.limits import MAX_USER_ID_BYTES
 TENANT_ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 TENANT_ID_RULE: Final = "1 to 64 letters, digits, '-' or '_', starting with a letter or digit"
 #: A lower-case UUID; a session imported from a SuperTokens core keeps the core's handle, which carries
-#: ``_<tenantId>`` after the UUID for a tenant other than ``public`` (docs/design.md §10).
+#: ``_<tenantId>`` after the UUID for a tenant other than ``public`` (docs/design.md §12).
 SESSION_HANDLE_PATTERN: Final = (
     r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(_[A-Za-z0-9][A-Za-z0-9_-]{0,63})?$"
 )

@@ -40,6 +40,7 @@ def keyring(config: Settings, *, can_sign: bool) -> KeyRing:
         rotation_seconds=config.signing_key_rotation_seconds,
         access_token_ttl_seconds=config.access_token_ttl_seconds,
         can_sign=can_sign,
+        cache_seconds=config.signing_key_cache_seconds,
     )
 
 

@@ -1,4 +1,4 @@
-"""Sessions imported from a SuperTokens core (docs/design.md §10): what the importer writes, and how the
+"""Sessions imported from a SuperTokens core (docs/design.md §12): what the importer writes, and how the
 core's own tokens for them are accepted until each session is an ordinary authstate session.
 
 An imported session is an ordinary session item whose ``refreshHash`` holds ``core2:<hash2>``, the core's

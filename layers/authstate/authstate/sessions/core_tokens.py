@@ -1,5 +1,5 @@
 """Refresh tokens issued by a SuperTokens core, read so that sessions imported from it keep working
-(docs/design.md §10). Pure: no I/O.
+(docs/design.md §12). Pure: no I/O.
 
 The core's one live format is ``V2``: ``<base64(IV ‖ ciphertext ‖ tag)>.<nonce>.V2``. The payload is the
 JSON of ``{sessionHandle, userId, parentRefreshTokenHash1, nonce, antiCsrfToken, tenantId}`` (nulls left

@@ -15,6 +15,7 @@ from authstate.config import Settings
 from authstate.documents.jsondoc import JsonObject, dumps
 from authstate.documents.merge import difference, merge
 from authstate.errors import AuthstateError, ErrorCode, InternalError
+from authstate.security import SecurityEvent, report
 from authstate.sessions import rules
 from authstate.sessions.access_tokens import (
     PROTECTED_CLAIMS,
@@ -65,7 +66,7 @@ class Sessions:
         clock: Callable[[], float] = time.time,
         core: CoreSessions | None = None,
     ) -> None:
-        """``core``: sessions imported from a SuperTokens core, whose own tokens it accepts (design §10)."""
+        """``core``: sessions imported from a SuperTokens core, whose own tokens it accepts (design §12)."""
         self._core = core
         self._store = store
         self._keyring = keyring
@@ -114,7 +115,12 @@ class Sessions:
     ) -> AccessToken:
         """Signature, algorithm, key and times; no database. Anti-CSRF if the session has it (unless
         the caller has its own anti-CSRF scheme: ``check_anti_csrf=False``)."""
-        claims = verify_access_token(token, self._keyring, self._clock(), allow_expired=allow_expired)
+        try:
+            claims = verify_access_token(token, self._keyring, self._clock(), allow_expired=allow_expired)
+        except AuthstateError as error:
+            if error.code is ErrorCode.TOKEN_SIGNATURE_INVALID:  # a known key, a signature it did not make
+                report(SecurityEvent.TOKEN_SIGNATURE_INVALID)
+            raise
         issuer = self._settings.token_issuer
         if issuer is not None and claims.get("iss") != issuer:
             message = "the access token was issued for another issuer"
@@ -214,7 +220,9 @@ class Sessions:
         return self._store.handles_of_user(user_id, tenant_id, self._clock())
 
     def revoke_all(self, user_id: str, tenant_id: str | None = None) -> list[str]:
-        return [handle for handle in self.handles_of_user(user_id, tenant_id) if self.revoke(handle)]
+        revoked = [handle for handle in self.handles_of_user(user_id, tenant_id) if self.revoke(handle)]
+        report(SecurityEvent.USER_SESSIONS_REVOKED, userId=user_id, tenantId=tenant_id, revoked=len(revoked))
+        return revoked
 
     # -- access-token payload -------------------------------------------------------------------
 
@@ -408,6 +416,7 @@ class Sessions:
                 raise verdict
             if isinstance(verdict, rules.Theft):
                 self._store.delete(session.handle)
+                report(SecurityEvent.TOKEN_THEFT, sessionHandle=session.handle, userId=session.user_id)
                 raise AuthstateError(
                     ErrorCode.TOKEN_THEFT_DETECTED,
                     "a refresh token was reused after rotation: the session has been revoked",

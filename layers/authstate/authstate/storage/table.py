@@ -31,6 +31,9 @@ _THROTTLING = {
     "ThrottlingException",
     "RequestLimitExceeded",
     "TransactionConflictException",
+    # A multi-Region strong consistency table refused a write racing one in another Region (retried by
+    # botocore first, as the model marks it retryable): retry later, like throttling (design note §10).
+    "ReplicatedWriteConflictException",
 }
 _UNAVAILABLE = "storage is unavailable; retry later"
 
@@ -113,13 +116,22 @@ class Table:
             )
         return response.get("Attributes", {})
 
-    def put(self, item: Item, *, condition: str | None = None, names: dict[str, str] | None = None) -> None:
+    def put(
+        self,
+        item: Item,
+        *,
+        condition: str | None = None,
+        names: dict[str, str] | None = None,
+        values: Item | None = None,
+    ) -> None:
         """One PutItem, optionally conditional (e.g. ``attribute_not_exists``)."""
         arguments: dict[str, Any] = {"TableName": self.name, "Item": item}
         if condition:
             arguments["ConditionExpression"] = condition
         if names:
             arguments["ExpressionAttributeNames"] = names
+        if values:
+            arguments["ExpressionAttributeValues"] = values
         with dynamodb_errors():
             self.client.put_item(**arguments)
 
