@@ -15,6 +15,9 @@ update=UpdateItem, delete=DeleteItem, query=Query):
 - refresh-token MAC key (``sessions.refresh_tokens.load_mac_key``, partition ``refresh-token-mac``):
   create and refresh read it once per warm Lambda (GetItem) and create it if absent (PutItem). Only
   these two functions may touch that partition (``dynamodb:LeadingKeys``).
+- a SuperTokens core's refresh-token key (``sessions.core_sessions``, partition ``core-refresh-key``):
+  only the functions that refresh (refresh, CDI) read it (GetItem); the importer writes it, with the
+  operator's credentials, not a function's.
 - sessions (``sessions.store.SessionStore``): create = PutItem; verify with checkDatabase = GetItem +
   an UpdateItem recording a child token's first use; merges and session-data writes = UpdateItem (a
   merge over 200 keys reads first: GetItem); refresh = UpdateItem, DeleteItem on theft; reads =
@@ -35,6 +38,7 @@ from typing import Any
 
 import pytest
 
+from authstate.sessions.core_sessions import CORE_KEY_PARTITION
 from authstate.sessions.keys import DEFAULT_PARTITION, PUBLIC_ATTRIBUTES
 from authstate.sessions.refresh_tokens import MAC_KEY_PARTITION
 from localrun.template import Template
@@ -46,6 +50,7 @@ BY_USER = "SessionsTable/index/byUser"
 KEYS = f"SigningKeysTable[{DEFAULT_PARTITION}]"
 PUBLIC_KEYS = f"SigningKeysTable[{DEFAULT_PARTITION}:public]"
 MAC_KEY = f"SigningKeysTable[{MAC_KEY_PARTITION}]"
+CORE_KEY = f"SigningKeysTable[{CORE_KEY_PARTITION}]"
 
 #: function -> resource -> actions. DynamoDB actions without the ``dynamodb:`` prefix.
 EXPECTED: dict[str, dict[str, set[str]]] = {
@@ -78,6 +83,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         SESSIONS: {"UpdateItem", "DeleteItem"},
         KEYS: {"Query", "PutItem"},
         MAC_KEY: {"GetItem", "PutItem"},
+        CORE_KEY: {"GetItem"},
     },
     "SessionsFunction": {SECRET: {"GetSecretValue"}, SESSIONS: {"GetItem", "DeleteItem"}, BY_USER: {"Query"}},
     "JwksFunction": {PUBLIC_KEYS: {"Query"}, KEYS: {"PutItem"}},
@@ -90,6 +96,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         META: {"GetItem", "UpdateItem", "PutItem", "DeleteItem"},
         KEYS: {"Query", "PutItem"},
         MAC_KEY: {"GetItem", "PutItem"},
+        CORE_KEY: {"GetItem"},
     },
 }
 

@@ -10,6 +10,7 @@ from functools import cache
 
 from authstate.config import Settings
 from authstate.metadata import UserMetadata
+from authstate.sessions.core_sessions import CoreSessions
 from authstate.sessions.jwts import JwtSigner
 from authstate.sessions.keys import KeyRing
 from authstate.sessions.refresh_tokens import MAC_KEY_PARTITION, RefreshTokenCodec, load_mac_key
@@ -67,7 +68,9 @@ def refresh_token_codec() -> RefreshTokenCodec:
 
 
 def build_sessions(config: Settings, keys: KeyRing) -> Sessions:
-    return Sessions(SessionStore(table(config.sessions_table)), keys, refresh_token_codec, config)
+    store = SessionStore(table(config.sessions_table))
+    core = CoreSessions(store, table(config.sessions_table), table(config.signing_keys_table))
+    return Sessions(store, keys, refresh_token_codec, config, core=core)
 
 
 @cache

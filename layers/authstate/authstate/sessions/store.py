@@ -93,6 +93,28 @@ def session_from_item(item: Item) -> Session:
     )
 
 
+def session_item(session: Session, data: Mapping[str, Any]) -> Item:
+    """The item of a new session (and of one imported from a SuperTokens core)."""
+    item: Item = {
+        **_key(session.handle),
+        "userId": {"S": user_id_key(session.user_id)},
+        "tenantId": {"S": session.tenant_id},
+        **counted_attributes(PAYLOAD, session.payload, PAYLOAD_COUNTED),
+        **counted_attributes(DATA, data, DATA_COUNTED),
+        "createdAt": {"N": str(session.created_ms)},
+        "expiresAt": {"N": str(session.expires_at)},
+        "refreshHash": {"S": session.refresh_hash},
+        "parentRefreshHash": {"S": session.parent_hash or NO_PARENT},
+        "rotatedAt": {"N": str(session.rotated_at)},
+        "version": {"N": str(session.version)},
+    }
+    if session.anti_csrf_token is not None:
+        item["antiCsrfToken"] = {"S": session.anti_csrf_token}
+    if session.static_key:
+        item["signingKey"] = {"S": STATIC}
+    return item
+
+
 class SessionStore:
     def __init__(self, table: Table) -> None:
         self._table = table
@@ -103,25 +125,12 @@ class SessionStore:
         """One conditional PutItem. The handle is a fresh uuid4, so if the condition fails the item
         under it can only be this very put, applied by an attempt whose response was lost before
         botocore retried it: that is success."""
-        item: Item = {
-            **_key(session.handle),
-            "userId": {"S": user_id_key(session.user_id)},
-            "tenantId": {"S": session.tenant_id},
-            **counted_attributes(PAYLOAD, session.payload, PAYLOAD_COUNTED),
-            **counted_attributes(DATA, data, DATA_COUNTED),
-            "createdAt": {"N": str(session.created_ms)},
-            "expiresAt": {"N": str(session.expires_at)},
-            "refreshHash": {"S": session.refresh_hash},
-            "parentRefreshHash": {"S": session.parent_hash or NO_PARENT},
-            "rotatedAt": {"N": str(session.rotated_at)},
-            "version": {"N": str(session.version)},
-        }
-        if session.anti_csrf_token is not None:
-            item["antiCsrfToken"] = {"S": session.anti_csrf_token}
-        if session.static_key:
-            item["signingKey"] = {"S": STATIC}
         with contextlib.suppress(ConditionFailed):
-            self._table.put(item, condition="attribute_not_exists(#h)", names={"#h": "sessionHandle"})
+            self._table.put(
+                session_item(session, data),
+                condition="attribute_not_exists(#h)",
+                names={"#h": "sessionHandle"},
+            )
 
     def get(
         self, handle: str, now: float, *, with_data: bool = False
