@@ -379,6 +379,8 @@ def document(environment: Environment, sections: Mapping[str, Any], found: Seque
         imports: list[cold.Import] = sections["cold"]
         baseline = next(i for i in imports if i.name == cold.BASELINE)
         body["cold_import"] = [imp.as_json(baseline) for imp in imports]
+    if "cost" in sections:
+        body["cost"] = sections["cost"].as_json()
     if "sdk" in sections:
         body["sdk"] = sections["sdk"].as_json()
     body["goals"] = [goal.as_json() for goal in found]

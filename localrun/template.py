@@ -149,6 +149,10 @@ class Template:
             for resource in self.resources("AWS::Serverless::LayerVersion").values()
         ]
 
+    def parameter(self, name: str) -> str:
+        """A parameter's value: its override, else its default."""
+        return self.parameter_overrides.get(name, str(self.raw["Parameters"][name].get("Default", "")))
+
     def _resolve(self, value: Any) -> str | None:
         """An environment value: literals, Refs to tables (their names) and parameters (defaults).
         Refs to anything else (e.g. the API-key secret) have no local meaning: None drops them."""
@@ -162,7 +166,7 @@ class Template:
             parameter = self.raw.get("Parameters", {}).get(name)
             if parameter is None:
                 return None
-            return self.parameter_overrides.get(name, str(parameter.get("Default", "")))
+            return self.parameter(name)
         return None
 
     def functions(self) -> list[FunctionSpec]:
