@@ -33,8 +33,10 @@ typecheck: setup
 sam-validate: setup-sam
 	.venv-sam/bin/sam validate --lint
 
-sam-build: setup-sam  ## needs python3.13 on PATH: the dev venv provides it
+sam-build: setup-sam  ## the template's architecture into .aws-sam/build, x86_64 into .aws-sam/build-x86_64 (no Docker; needs python3.13 on PATH: the dev venv provides it), each layer's native wheels checked
 	.venv-sam/bin/sam build
+	.venv-sam/bin/sam build --build-dir .aws-sam/build-x86_64 --parameter-overrides Architecture=x86_64
+	$(PY) -m pytest -q -m sam_build tests/sambuild
 
 deploy: sam-build  ## sam deploy with samconfig.toml (needs AWS credentials)
 	.venv-sam/bin/sam deploy

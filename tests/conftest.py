@@ -19,19 +19,26 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
-BROWSER_TESTS = Path(__file__).parent / "browser"
+#: Directories collected only when ``-m`` selects their marker or they are named on the command line:
+#: tests/browser (make test-browser; its own conftest imports Playwright, which only
+#: scripts/setup-browser.sh installs) and tests/sambuild (make sam-build: they read what it built).
+SELECTED_ONLY = {
+    Path(__file__).parent / "browser": "browser",
+    Path(__file__).parent / "sambuild": "sam_build",
+}
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """tests/browser is collected only when ``-m`` selects ``browser`` (make test-browser) or it is
-    named on the command line: a plain ``make test`` never imports it (nor Playwright, which only
-    scripts/setup-browser.sh installs). Decided here, above it: its own conftest imports Playwright."""
-    if not collection_path.is_relative_to(BROWSER_TESTS):
-        return None
-    named = any(Path(arg.split("::")[0]).resolve().is_relative_to(BROWSER_TESTS) for arg in config.args)
-    if named or re.search(r"(?<!not )\bbrowser\b", config.getoption("markexpr") or ""):
-        return None
-    return True
+    """A plain ``make test`` never imports the directories of :data:`SELECTED_ONLY`. Decided here,
+    above them."""
+    for directory, marker in SELECTED_ONLY.items():
+        if not collection_path.is_relative_to(directory):
+            continue
+        named = any(Path(arg.split("::")[0]).resolve().is_relative_to(directory) for arg in config.args)
+        if named or re.search(rf"(?<!not )\b{marker}\b", config.getoption("markexpr") or ""):
+            return None
+        return True
+    return None
 
 
 @pytest.fixture(scope="session")
