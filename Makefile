@@ -3,10 +3,13 @@ PY := .venv/bin/python
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: openapi setup setup-sam run test test-unit lint typecheck sam-validate sam-build deploy bench bench-json load load-quick checkov fuzz ci demo test-browser
+.PHONY: openapi setup setup-tests setup-sam run test test-unit lint typecheck sam-validate sam-build deploy bench bench-json load load-quick checkov fuzz ci demo test-browser
 
 setup:
 	@scripts/setup.sh
+
+setup-tests:  ## setup, and the SuperTokens Node SDK that tests/sdk runs (make run does not need it)
+	@scripts/setup.sh --tests
 
 setup-sam:
 	@scripts/setup.sh --sam
@@ -14,7 +17,7 @@ setup-sam:
 run: setup  ## DynamoDB Local + every API route of template.yaml on http://127.0.0.1:3000 (ARGS='--metrics' etc.)
 	@$(PY) -m localrun serve --port $${PORT:-3000} $(ARGS)
 
-test: setup  ## unit, integration (DynamoDB Local) and end-to-end (HTTP) tests
+test: setup-tests  ## unit, integration (DynamoDB Local) and end-to-end (HTTP) tests
 	$(PY) -m pytest -m "not fuzz" $(PYTEST_ARGS)
 
 fuzz: setup  ## schemathesis against the local server, from the generated OpenAPI document (bounded, seeded)

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
 import os
 import signal
+import socket
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from localrun.dynamodb import create_tables, running_dynamodb
 from localrun.events import TABLE, case_for, load_cases, render
@@ -26,7 +29,7 @@ from localrun.runtime import (
     configure_environment,
     function_output,
 )
-from localrun.template import Template
+from localrun.template import ParameterError, Template
 
 
 class UsageError(Exception):
@@ -51,11 +54,42 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, interrupt)
 
 
+def _check_endpoint(endpoint: str) -> None:
+    """``--dynamodb-endpoint`` is a URL with its scheme (botocore's own error is a traceback)."""
+    parts = urlsplit(endpoint)
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not one
+    except ValueError:
+        parts = parts._replace(netloc="")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(
+            f"--dynamodb-endpoint {endpoint!r} is not a URL: write it with its scheme and port,"
+            " e.g. http://127.0.0.1:8000"
+        )
+
+
+def _tables(endpoint: str, template: Template, *, given: bool) -> list[str]:
+    """The template's tables on ``endpoint``; for an endpoint the user gave, one line if none answers."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return create_tables(endpoint, template)
+    except (BotoCoreError, ClientError) as error:
+        if not given:
+            raise
+        raise UsageError(
+            f"no DynamoDB answers at {endpoint} ({type(error).__name__}): start DynamoDB Local there"
+            " (the endpoint in `make run`'s banner is one), or leave out --dynamodb-endpoint to start"
+            " a fresh one"
+        ) from None
+
+
 @contextlib.contextmanager
 def _storage(endpoint: str | None, template: Template) -> Iterator[str]:
     """DynamoDB (Local) with the template's tables, saying what it does on the way."""
     started = time.monotonic()
     if endpoint:
+        _check_endpoint(endpoint)
         progress(f"using DynamoDB at {endpoint}")
     else:
         progress("starting DynamoDB Local (Java, in memory) ...")
@@ -64,9 +98,31 @@ def _storage(endpoint: str | None, template: Template) -> Iterator[str]:
             progress(f"DynamoDB Local is up on {url} ({time.monotonic() - started:.1f} s)")
         started = time.monotonic()
         progress(f"creating the template's tables ({len(template.tables())}) ...")
-        names = create_tables(url, template)
+        names = _tables(url, template, given=bool(endpoint))
         progress(f"tables ready: {', '.join(names)} ({time.monotonic() - started:.1f} s)")
         yield url
+
+
+def _port_in_use(host: str, port: int) -> bool:
+    """Whether binding ``host:port`` as the server will fails because something listens there."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as socketserver binds
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                return True
+            raise
+    return False
+
+
+def _check_port(host: str, port: int) -> None:
+    """Before DynamoDB Local starts: a port in use is one line naming another that is free."""
+    if port == 0 or not _port_in_use(host, port):
+        return
+    other = next((candidate for candidate in range(8080, 8100) if not _port_in_use(host, candidate)), 0)
+    how = f"PORT={other} make run" if os.environ.get("MAKELEVEL") else f"--port {other}"
+    raise UsageError(f"port {port} is in use: {how}")
 
 
 def banner(
@@ -107,8 +163,8 @@ def banner(
 def _template(arguments: argparse.Namespace) -> Template:
     try:
         return Template.load(parameter_overrides=dict(arguments.parameter_overrides or []))
-    except KeyError as error:
-        raise UsageError(str(error.args[0])) from None
+    except ParameterError as error:
+        raise UsageError(str(error)) from None
 
 
 def _positive(text: str) -> int:
@@ -134,6 +190,7 @@ def serve(arguments: argparse.Namespace) -> int:
     _stop_on_sigterm()
 
     template = _template(arguments)
+    _check_port(arguments.host, arguments.port)
     with _storage(arguments.dynamodb_endpoint, template) as endpoint:
         api_key = _api_key(arguments)
         configure_environment(template, endpoint, api_key, metrics=arguments.metrics)
@@ -176,7 +233,26 @@ def _read_event(path: Path) -> dict[str, Any]:
         raise UsageError(f"the event file {path} is not JSON: {error.msg} (line {error.lineno})") from None
     if not isinstance(event, dict):
         raise UsageError(f"the event file {path} is not a JSON object (an API Gateway HTTP API event)")
+    missing = _missing_v2_fields(event)
+    if missing:
+        raise UsageError(
+            f"the event file {path} is not an API Gateway v2 event (HTTP API, payload format 2.0):"
+            f" it lacks {', '.join(missing)}; start from one of events/*.json (python -m localrun events)"
+        )
     return event
+
+
+def _missing_v2_fields(event: dict[str, Any]) -> list[str]:
+    """What an API Gateway HTTP API payload-2.0 event always has, and the handlers read, if absent."""
+    context = event.get("requestContext")
+    http = context.get("http") if isinstance(context, dict) else None
+    present = {
+        '"version": "2.0"': event.get("version") == "2.0",
+        "routeKey": isinstance(event.get("routeKey"), str),
+        "rawPath": isinstance(event.get("rawPath"), str),
+        "requestContext.http.method": isinstance(http, dict) and isinstance(http.get("method"), str),
+    }
+    return [name for name, found in present.items() if not found]
 
 
 def _check_invocation(template: Template, function: str, event_file: Path) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 import socketserver
 import sys
@@ -252,7 +253,7 @@ class _Connection:
                 return
             if start is None:  # closed, or idle for too long, between requests
                 return
-            exchange.request_line = _printable(start.partition(b"\n")[0].strip()[:200])
+            exchange.request_line = _request_line_for_log(start.partition(b"\n")[0].strip())
             connection = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD_BYTES)
             connection.receive_data(start)
             if not self._exchange(connection, exchange):
@@ -385,6 +386,25 @@ def _printable(raw: bytes) -> str:
     return "".join(char if char.isprintable() else f"\\x{ord(char):02x}" for char in text)
 
 
+#: method SP request-target SP HTTP-version (RFC 9112 3), the target without spaces.
+_REQUEST_LINE = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]+ [^\s]+ HTTP/[0-9]\.[0-9]")
+
+
+def _request_line_for_log(raw: bytes) -> str:
+    """The first line of a request, for the access log, if it is a request line; anything else (a
+    client that sent a header line first, an ``Authorization: Bearer <key>`` say) is not written."""
+    if _REQUEST_LINE.fullmatch(raw) is None:
+        return "(malformed request line)"
+    return _printable(raw[:200])
+
+
+def _without_values(note: str) -> str:
+    """A note for the access log without what it quotes: h11 quotes the line or value it refuses
+    (``illegal header line: bytearray(b'Authorization : Bearer <key>')``), and header values are never
+    logged."""
+    return re.split(r":|\s(?:b'|b\"|bytearray\()", note, maxsplit=1)[0].strip()
+
+
 def _check_framing(request: h11.Request) -> None:
     """What h11 accepts but the gateway must not: another HTTP version, a body framed two ways
     (Transfer-Encoding and Content-Length: a request-smuggling vector, RFC 9112 6.1), a
@@ -436,7 +456,7 @@ class LocalServer(socketserver.ThreadingTCPServer):
         when = time.strftime("%d/%b/%Y %H:%M:%S")
         took = (time.monotonic() - exchange.started) * 1000
         who = reply.function or "gateway"
-        note = f": {reply.note}" if reply.note else ""
+        note = f": {_without_values(reply.note)}" if reply.note else ""
         line = f'{client} - - [{when}] "{exchange.request_line}" {reply.status} {len(reply.body)}'
         line += f" {took:.0f} ms {who}{note}\n"
         self.access_log.write(line)  # one write per line: lines of concurrent requests never mix

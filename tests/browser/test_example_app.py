@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
+from tests.example_screenshot import SCREENSHOT, with_record
+
 from .tabs import Device, Steps, Tab
 
 pytestmark = pytest.mark.browser
@@ -119,6 +121,9 @@ def test_claim_online_at_once_offline_after_refresh(steps: Steps) -> None:
         assert b.json("#me")["accessTokenPayload"]["team"] == "blue"
         a.expect_state("signed-in")
         b.expect_state("signed-in")
+    # The README's picture is this tab now, with what it shows recorded in it: `make test` checks that
+    # it still shows the page and the claims of today (tests/e2e/test_example_screenshot.py).
+    SCREENSHOT.write_bytes(with_record(a.page.screenshot(full_page=True), a.payload))
 
 
 def test_session_data_is_shared_by_the_tabs_and_never_in_the_token(steps: Steps) -> None:

@@ -1,12 +1,15 @@
 """Strict JSON: every bad input is a named 4xx error; numbers come back exactly as sent."""
 
 import base64
+import math
+import sys
 from typing import Any
 
 import pytest
 
 from authstate.documents.expressions import decode_document, encode_document
 from authstate.documents.jsondoc import (
+    LARGEST_INTEGER,
     JsonNumber,
     StoredJson,
     check_document_keys,
@@ -124,8 +127,8 @@ def _stored_text(literal: str) -> str:
         "5e-324",
         "1.7976931348623157e308",
         "12345678901234567890123",
-        "9" * MAX_NUMBER_DIGITS,
-        "-" + "9" * MAX_NUMBER_DIGITS,
+        str(LARGEST_INTEGER),
+        str(-LARGEST_INTEGER),
         "1." + "0" * (MAX_NUMBER_DIGITS - 1),
     ],
 )
@@ -142,12 +145,54 @@ def test_numbers_come_back_exactly_as_sent(literal: str) -> None:
         "1e309",
         "-1.8e308",
         "2e-324",
+        "1" + "0" * 309,  # 1e309 as an integer: the same rule
+        "9" * MAX_NUMBER_DIGITS,
     ],
 )
 def test_numbers_beyond_the_limits_are_invalid_number(literal: str) -> None:
     with pytest.raises(AuthstateError) as caught:
         parse_body(f'{{"n": {{"deep": [{literal}]}}}}')
     assert (caught.value.status, caught.value.code) == (400, "INVALID_NUMBER")
+
+
+# One rule for integers and other numbers: what a 64-bit float reads as finite. The boundary is
+# 2**1024 - 2**970 (half-way between the largest float and 2**1024): it and above round to infinity.
+BOUNDARY = 2**1024 - 2**970
+FINITE_AT_THE_BOUNDARY = [
+    str(BOUNDARY - 1),  # the largest integer accepted: 309 digits
+    str(BOUNDARY - 1) + ".0",
+    str(-(BOUNDARY - 1)),
+    "1.7976931348623158e308",  # below the boundary, in an exponent
+    str(BOUNDARY - 1) + "e0",
+]
+INFINITE_AT_THE_BOUNDARY = [
+    str(BOUNDARY),  # the smallest integer refused: 309 digits too
+    str(BOUNDARY) + ".0",
+    str(-BOUNDARY),
+    "1.7976931348623159e308",
+    str(BOUNDARY) + "e0",
+    "1" + "0" * 309,  # a 310-digit integer: every one is refused
+]
+
+
+def test_the_boundary_is_where_a_64_bit_float_turns_infinite() -> None:
+    assert LARGEST_INTEGER == BOUNDARY - 1
+    assert len(str(BOUNDARY - 1)) == len(str(BOUNDARY)) == 309
+    assert {abs(float(text)) for text in FINITE_AT_THE_BOUNDARY} == {sys.float_info.max}
+    assert {abs(float(text)) for text in INFINITE_AT_THE_BOUNDARY} == {math.inf}
+
+
+@pytest.mark.parametrize("literal", FINITE_AT_THE_BOUNDARY)
+def test_a_number_just_below_the_boundary_is_kept_whether_integer_or_not(literal: str) -> None:
+    assert _stored_text(literal) == literal
+
+
+@pytest.mark.parametrize("literal", INFINITE_AT_THE_BOUNDARY)
+def test_a_number_at_the_boundary_is_refused_whether_integer_or_not(literal: str) -> None:
+    with pytest.raises(AuthstateError) as caught:
+        parse_body(f'{{"n": {literal}}}')
+    assert (caught.value.status, caught.value.code) == (400, "INVALID_NUMBER")
+    assert "beyond the range of a 64-bit float" in caught.value.message
 
 
 def test_zero_in_any_notation_is_a_number_not_an_underflow() -> None:

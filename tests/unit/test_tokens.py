@@ -300,3 +300,40 @@ def test_protected_claims() -> None:
     expected = {"sub", "exp", "iat", "nbf", "iss", "aud", "jti", "sessionHandle", "tId", "rsub", "stt"}
     expected |= {"refreshTokenHash1", "parentRefreshTokenHash1", "antiCsrfToken"}
     assert expected == PROTECTED_CLAIMS
+
+
+def test_an_expired_token_says_to_refresh(key: SigningKey, keyring: FakeKeyRing) -> None:
+    with pytest.raises(AuthstateError) as raised:
+        verify_access_token(rs(key, claims(exp=int(NOW) - 1)), keyring, NOW)
+    assert raised.value.to_body() == {
+        "code": "TOKEN_EXPIRED",
+        "message": "the access token has expired: refresh the session for a new one"
+        " (POST /sessions/refresh with its refresh token)",
+    }
+
+
+@pytest.mark.parametrize("scheme", ["Bearer ", "bearer ", "BEARER "])
+def test_a_token_with_its_bearer_scheme_says_to_send_it_alone(
+    key: SigningKey, keyring: FakeKeyRing, scheme: str
+) -> None:
+    token = rs(key, claims())
+    with pytest.raises(AuthstateError) as raised:
+        verify_access_token(scheme + token, keyring, NOW)
+    assert raised.value.to_body() == {
+        "code": "TOKEN_MALFORMED",
+        "message": "the access token is not a JWT: it starts with `Bearer `; send the token alone (`Bearer`"
+        " belongs in an Authorization header, which carries the API key here)",
+    }
+    assert keyring.lookups == []
+    assert verify_access_token(token, keyring, NOW)["sub"] == "user-1"  # the same token alone verifies
+
+
+def test_a_refresh_token_as_access_token_says_where_each_goes(keyring: FakeKeyRing) -> None:
+    refresh_token = "rt1.286956d5-6135-4ae9-b41a-2cb2ff73aca0.-.bm9uY2U.bWFj"
+    with pytest.raises(AuthstateError) as raised:
+        verify_access_token(refresh_token, keyring, NOW)
+    assert raised.value.to_body() == {
+        "code": "TOKEN_MALFORMED",
+        "message": "the access token is not a JWT: this is a refresh token; send the access token"
+        " (`accessToken.token`), and the refresh token to POST /sessions/refresh as `refreshToken`",
+    }

@@ -29,8 +29,8 @@ class ErrorCode(StrEnum):
         "INVALID_NUMBER",
         400,
         (
-            "`NaN`, `Infinity`, a number a 64-bit float reads as infinite or as zero (`1e400`, `1e-400`), "
-            "or a number of more than 4300 digits"
+            "`NaN`, `Infinity`, a number (integer or not) a 64-bit float reads as infinite or as zero "
+            "(`1e400`, a 310-digit integer, `1e-400`), or a number of more than 4300 digits"
         ),
     )
     DUPLICATE_KEY = "DUPLICATE_KEY", 400, "the same key twice in one JSON object"
@@ -52,6 +52,11 @@ class ErrorCode(StrEnum):
         "`{sessionHandle}` in the path is not a session handle (a lower-case UUID)",
     )
     INVALID_TENANT_ID = "INVALID_TENANT_ID", 400, "the `tenantId` query parameter is empty or not a tenant id"
+    UNKNOWN_QUERY_PARAMETER = (
+        "UNKNOWN_QUERY_PARAMETER",
+        400,
+        "a query parameter the route does not take (only `tenantId`, on a user's sessions, is taken)",
+    )
     PROTECTED_CLAIM = (
         "PROTECTED_CLAIM",
         400,
@@ -72,7 +77,7 @@ class ErrorCode(StrEnum):
         401,
         "a required claim missing or of the wrong type, or the wrong `iss`",
     )
-    TOKEN_EXPIRED = "TOKEN_EXPIRED", 401, "the access token is past its `exp`"
+    TOKEN_EXPIRED = "TOKEN_EXPIRED", 401, "the access token is past its `exp`: refresh the session"
     TOKEN_NOT_YET_VALID = (
         "TOKEN_NOT_YET_VALID",
         401,

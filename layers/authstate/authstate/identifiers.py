@@ -1,4 +1,5 @@
-"""What a user id, a tenant id and a session handle may be: one rule each, for every API."""
+"""What a user id, a tenant id and a session handle may be: one rule each, for every API; and how the
+service's two kinds of token look, to name one sent where the other belongs."""
 
 from __future__ import annotations
 
@@ -47,3 +48,18 @@ _SESSION_HANDLE = re.compile(SESSION_HANDLE_PATTERN.removesuffix("$") + r"\Z")
 
 def is_session_handle(value: str) -> bool:
     return _SESSION_HANDLE.match(value) is not None
+
+
+#: The first part of every refresh token (``rt1.<sessionHandle>.<parentHash>.<nonce>.<mac>``).
+REFRESH_TOKEN_PREFIX: Final = "rt1"  # noqa: S105 - a format marker, not a secret
+#: A JWT's shape: three base64url segments, the first a JSON object (``eyJ``).
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+
+
+def looks_like_jwt(value: str) -> bool:
+    """An access token's shape (a compact JWS), whether or not it verifies."""
+    return _JWT.fullmatch(value) is not None
+
+
+def looks_like_refresh_token(value: str) -> bool:
+    return value.startswith(REFRESH_TOKEN_PREFIX + ".")

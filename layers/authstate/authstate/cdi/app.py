@@ -118,7 +118,7 @@ class CdiResolver(APIGatewayHttpResolver):
         return value
 
     def _bad_request(self, error: CdiBadRequest) -> Response[str]:
-        logger.info("CDI request rejected", extra={"status": error.status})
+        logger.debug("CDI request rejected", extra={"status": error.status})
         return text_response(error.status, error.message)
 
     def _authstate_error(self, error: AuthstateError) -> Response[str]:
@@ -129,7 +129,7 @@ class CdiResolver(APIGatewayHttpResolver):
         if error.status >= 500:
             logger.error("CDI request failed", extra={"code": str(error.code)}, exc_info=error)
             return text_response(error.status, error.message)
-        logger.info("CDI request rejected", extra={"code": str(error.code)})
+        logger.debug("CDI request rejected", extra={"code": str(error.code)})
         return text_response(400, bad_request_message(error))
 
     def _unexpected_error(self, error: Exception) -> Response[str]:

@@ -5,10 +5,12 @@ Python's ``json`` accepts things a JSON document store must not: ``NaN``/``Infin
 encoded as UTF-8); and it turns ``1E5`` into ``100000.0`` and rounds long decimals. Here each of those
 is a named 4xx error or kept exactly:
 
-- An integer is a Python ``int`` (up to ``MAX_NUMBER_DIGITS`` digits; ``-0`` is kept as written).
-- Any other number is a :class:`JsonNumber`: its exact text as sent, written back verbatim. It must be
-  what a 64-bit float reads as a finite number that is not a rounded-away zero, since every JSON
-  consumer (a browser reading the access token, say) reads it as one.
+- One rule for every number, integer or not: it must be what a 64-bit float reads as a finite number
+  that is not a rounded-away zero (every JSON consumer, a browser reading the access token say, reads
+  it as one), of at most ``MAX_NUMBER_DIGITS`` digits. Finite means below 2**1024 - 2**970 in
+  magnitude (what rounds to the largest float, 1.7976931348623157e308): an integer of up to 309 digits.
+- An integer is a Python ``int``, exact (``-0`` is kept as written).
+- Any other number is a :class:`JsonNumber`: its exact text as sent, written back verbatim.
 - A stored document value is a :class:`StoredJson`: the canonical text it was stored as, written back
   verbatim, so reading and returning a document never parses and re-encodes it.
 
@@ -31,6 +33,9 @@ from authstate.limits import MAX_KEY_BYTES, MAX_NESTING_DEPTH, MAX_NUMBER_DIGITS
 type JsonObject = dict[str, Any]
 
 _NONZERO_DIGIT: Final = re.compile(r"[1-9]")
+#: The largest integer a 64-bit float reads as finite (one more rounds to infinity), 309 digits.
+LARGEST_INTEGER: Final = 2**1024 - 2**970 - 1
+_LARGEST_INTEGER_DIGITS: Final = len(str(LARGEST_INTEGER))
 #: How ``dumps`` (``ensure_ascii=False``) writes a string: the same function simplejson uses.
 _encode_key: Final = simplejson.encoder.encode_basestring
 
@@ -70,6 +75,12 @@ def _invalid_number(message: str) -> AuthstateError:
     return AuthstateError(ErrorCode.INVALID_NUMBER, message)
 
 
+def _beyond_float(text: str) -> AuthstateError:
+    return _invalid_number(
+        f"{text[:40]} is beyond the range of a 64-bit float, which would read it as infinite"
+    )
+
+
 def _reject_constant(name: str) -> Any:
     raise _invalid_number(f"{name} is not a JSON number")
 
@@ -86,7 +97,7 @@ def _exact_number(text: str) -> JsonNumber:
         raise _invalid_number(f"number has {digits} digits; at most {MAX_NUMBER_DIGITS} are accepted")
     value = float(text)
     if not math.isfinite(value):
-        raise _invalid_number(f"{text[:40]} is beyond the range of a 64-bit float")
+        raise _beyond_float(text)
     mantissa = re.split(r"[eE]", text, maxsplit=1)[0]
     if value == 0 and _NONZERO_DIGIT.search(mantissa):
         raise _invalid_number(f"{text[:40]} is too small for a 64-bit float, which would read it as 0")
@@ -99,6 +110,8 @@ def _integer(text: str) -> int | JsonNumber:
     digits = len(text) - text.startswith("-")
     if digits > MAX_NUMBER_DIGITS:
         raise _invalid_number(f"integer has {digits} digits; at most {MAX_NUMBER_DIGITS} are accepted")
+    if digits >= _LARGEST_INTEGER_DIGITS and not math.isfinite(float(text)):
+        raise _beyond_float(text)
     if text == "-0":
         return JsonNumber(text)  # int("-0") would lose the sign
     try:

@@ -1,11 +1,13 @@
 """The resolver every function uses, and its Lambda entry point.
 
 Before routing, the envelope is admitted (:meth:`AuthstateResolver.resolve`): the API key first, so a
-caller without one learns nothing else; then the body (base64, UTF-8, size, a JSON Content-Type) and
-the path (characters Powertools' router does not match are percent-encoded, as a browser would).
-Powertools then routes, validates parameters and bodies against the handler's pydantic models and
-calls the handler. Every error, whatever raised it, is answered as ``{"code", "message"}`` JSON with
-its code's status, never a stack trace.
+caller without one learns nothing else; then the body (base64, UTF-8, size, a JSON Content-Type, whose
+spelling is then made the one Powertools reads) and the path (characters Powertools' router does not
+match are percent-encoded, as a browser would). Powertools then routes, validates parameters and
+bodies against the handler's pydantic models, refuses query parameters the route does not declare,
+and calls the handler. Every error, whatever raised it, is answered as ``{"code", "message"}`` JSON
+with its code's status, never a stack trace: client errors are logged at DEBUG only (the access log
+has their status), failures at ERROR.
 """
 
 from __future__ import annotations
@@ -20,8 +22,12 @@ from urllib.parse import quote, unquote
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types, depends
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
@@ -29,9 +35,11 @@ from pydantic import BaseModel
 from authstate import services
 from authstate.documents.jsondoc import dumps, parse_body
 from authstate.edge.auth import require_api_key
+from authstate.edge.unrouted import api_routes, literal_path_error
 from authstate.errors import AuthstateError, ErrorCode, InternalError
-from authstate.identifiers import SESSION_HANDLE_EXAMPLE, TENANT_ID_RULE, USER_ID_RULE
+from authstate.identifiers import SESSION_HANDLE_EXAMPLE, TENANT_ID_RULE, USER_ID_RULE, looks_like_jwt
 from authstate.limits import MAX_BODY_BYTES
+from authstate.sessions.refresh_tokens import access_token_as_refresh_token
 
 logger = Logger()
 metrics = Metrics()
@@ -42,6 +50,15 @@ type Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 #: more); anything else in a path is percent-encoded before routing, as API Gateway's clients do.
 _PATH_SAFE = "/-._~()'!*:@,;=+&$%"
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_NOT_JSON = "the request body must be JSON: send Content-Type: application/json"
+#: Powertools' HTTP errors, should one be raised: the code of their status (any other is a bug: 500).
+_SERVICE_ERRORS: Mapping[int, ErrorCode] = {
+    400: ErrorCode.VALIDATION_ERROR,
+    404: ErrorCode.ROUTE_NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.BODY_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+}
 #: What each parameter must be, for the error that names it.
 _PARAMETER_ERRORS: Mapping[tuple[str, str], tuple[ErrorCode, str]] = {
     ("path", "userId"): (ErrorCode.INVALID_USER_ID, f"userId must be {USER_ID_RULE}"),
@@ -84,8 +101,8 @@ def respond(model: BaseModel, status: int = 200, headers: Mapping[str, str] | No
 def error_response(error: AuthstateError) -> Response[str]:
     if error.status >= 500:
         logger.error("request failed", extra={"code": str(error.code)}, exc_info=error)
-    else:
-        logger.info("request rejected", extra={"code": str(error.code), "status": error.status})
+    else:  # the caller's mistake, answered: not the service's news (the access log has the status)
+        logger.debug("request rejected", extra={"code": str(error.code), "status": error.status})
     return json_response(error.status, error.to_body())
 
 
@@ -106,8 +123,11 @@ class AuthstateResolver(APIGatewayHttpResolver):
         self.requires_api_key = require_key
         self.exception_handler(AuthstateError)(error_response)
         self.exception_handler(RequestValidationError)(self._validation_error)
+        self.exception_handler(RequestUnsupportedContentType)(self._unsupported_media_type)
         self.exception_handler(NotFoundError)(self._route_not_found)
+        self.exception_handler(ServiceError)(self._service_error)
         self.exception_handler(Exception)(self._unexpected_error)
+        self.use([refuse_unknown_query_parameters])
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
@@ -124,10 +144,18 @@ class AuthstateResolver(APIGatewayHttpResolver):
         if body:
             event["body"] = body_text(body, is_base64=bool(event.get("isBase64Encoded")))
             event["isBase64Encoded"] = False
-            method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
-            if method in _BODY_METHODS and not _is_json(headers.get("content-type")):
-                message = "the request body must be JSON: send Content-Type: application/json"
-                raise AuthstateError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, message)
+        content_type = headers.get("content-type")
+        method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
+        if content_type is not None and is_json_media_type(content_type):
+            # Powertools reads a body only under the exact spelling `application/json`.
+            others = {
+                name: value
+                for name, value in (event.get("headers") or {}).items()
+                if str(name).lower() != "content-type"
+            }
+            event["headers"] = {**others, "content-type": content_types.APPLICATION_JSON}
+        elif content_type is not None and method in _BODY_METHODS:
+            raise AuthstateError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, _NOT_JSON)
         raw_path = str(event.get("rawPath", ""))
         event["rawPath"] = quote(raw_path, safe=_PATH_SAFE)
         return event
@@ -144,26 +172,61 @@ class AuthstateResolver(APIGatewayHttpResolver):
             return error_response(
                 AuthstateError(ErrorCode.INVALID_JSON, "the request body is empty; a JSON object is required")
             )
+        if location[:1] == ("path",):
+            # GET /sessions/verify reaches GET /sessions/{sessionHandle}: "verify" is a route, not a handle.
+            event = self.current_event
+            literal = literal_path_error(event.http_method, event.path, api_routes())
+            if literal is not None:
+                response = error_response(literal[0])
+                response.headers.update(literal[1])
+                return response
+        if location == ("body", "refreshToken") and looks_like_jwt(str(first.get("input", ""))):
+            return error_response(access_token_as_refresh_token())
         named = _PARAMETER_ERRORS.get((location[0], location[1])) if len(location) >= 2 else None
         if named is not None:
             return error_response(AuthstateError(*named))
         where = ".".join(location) or "request"
         return error_response(AuthstateError(ErrorCode.VALIDATION_ERROR, f"{where}: {first.get('msg')}"))
 
+    def _unsupported_media_type(self, _: RequestUnsupportedContentType) -> Response[str]:
+        return error_response(AuthstateError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, _NOT_JSON))
+
     def _route_not_found(self, _: NotFoundError) -> Response[str]:
         return error_response(AuthstateError(ErrorCode.ROUTE_NOT_FOUND, "no such route in this function"))
+
+    def _service_error(self, error: ServiceError) -> Response[str]:
+        """One of Powertools' HTTP errors (authstate raises :class:`AuthstateError` instead)."""
+        code = _SERVICE_ERRORS.get(int(error.status_code))
+        if code is None:
+            return self._unexpected_error(error)
+        message = error.msg if isinstance(error.msg, str) else code.when
+        return error_response(AuthstateError(code, message))
 
     def _unexpected_error(self, error: Exception) -> Response[str]:
         logger.exception("unexpected error")
         return json_response(500, InternalError().to_body())
 
 
-def _is_json(content_type: str | None) -> bool:
-    """No Content-Type is taken as JSON; otherwise ``application/json`` or a ``+json`` type."""
-    if content_type is None:
-        return True
+def is_json_media_type(content_type: str) -> bool:
+    """``application/json`` or a ``+json`` type (RFC 6839), in any case (RFC 9110), any parameters."""
     media_type = content_type.split(";", 1)[0].strip().lower()
-    return media_type == "application/json" or media_type.endswith("+json")
+    return media_type == content_types.APPLICATION_JSON or media_type.endswith("+json")
+
+
+def refuse_unknown_query_parameters(
+    app: APIGatewayHttpResolver, next_middleware: NextMiddleware
+) -> Response[Any]:
+    """Bodies are strict, so are query strings: a parameter the route does not declare is a named 400
+    (``?tenant=public`` is not silently ignored)."""
+    route = app.context["_route"]
+    taken = sorted(str(field.alias) for field in route.dependant.query_params)
+    unknown = sorted(set(app.current_event.query_string_parameters or {}) - set(taken))
+    if unknown:
+        names = ", ".join(f"`{name[:64]}`" for name in unknown[:5])
+        takes = f"takes only {', '.join(f'`{name}`' for name in taken)}" if taken else "takes none"
+        message = f"unknown query parameter {names}: {route.method} {route.openapi_path} {takes}"
+        raise AuthstateError(ErrorCode.UNKNOWN_QUERY_PARAMETER, message)
+    return next_middleware(app)
 
 
 def body_text(body: str, *, is_base64: bool) -> str:

@@ -9,15 +9,13 @@ that a key can be rotated without downtime. No key configured means every reques
 from __future__ import annotations
 
 import hmac
-import re
 from collections.abc import Mapping
 
 from authstate.config import Settings
 from authstate.errors import ApiKeysUnavailable, AuthstateError, ErrorCode
+from authstate.identifiers import looks_like_jwt
 
 CACHE_SECONDS = 300
-#: A JWT's shape: three base64url segments, the first a JSON object (``eyJ``).
-_LOOKS_LIKE_JWT = re.compile(r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 _HOW = "send the API key as `api-key: <key>`, `x-api-key: <key>` or `Authorization: Bearer <key>`"
 
 
@@ -55,7 +53,7 @@ def presented_api_key(headers: Mapping[str, str]) -> str | None:
 def require_api_key(headers: Mapping[str, str], settings: Settings) -> None:
     presented = presented_api_key(headers)
     if presented is None:
-        raise AuthstateError(ErrorCode.MISSING_API_KEY, f"an API key is required: {_HOW}")
+        raise AuthstateError(ErrorCode.MISSING_API_KEY, _missing_key_message(headers))
     try:
         keys = configured_api_keys(settings)
     except Exception as error:
@@ -68,10 +66,22 @@ def require_api_key(headers: Mapping[str, str], settings: Settings) -> None:
         matched |= hmac.compare_digest(candidate, key.encode("utf-8", "surrogatepass"))
     if matched:
         return
-    if _LOOKS_LIKE_JWT.fullmatch(presented):
+    if looks_like_jwt(presented):
         message = (
             "the API key is not valid, and this looks like an access token: the Authorization header "
             "carries the API key; send the access token in the JSON body as `accessToken`"
         )
         raise AuthstateError(ErrorCode.INVALID_API_KEY, message)
     raise AuthstateError(ErrorCode.INVALID_API_KEY, "the API key is not valid")
+
+
+def _missing_key_message(headers: Mapping[str, str]) -> str:
+    """What to send; for an ``Authorization`` header without the ``Bearer`` scheme, that the scheme is
+    what is missing (its value is never repeated: it may be the key)."""
+    scheme, _, credentials = headers.get("authorization", "").strip().partition(" ")
+    if scheme and (scheme.lower() != "bearer" or not credentials.strip()):
+        return (
+            "an API key is required: the Authorization header has no `Bearer <key>`; send "
+            "`Authorization: Bearer <key>` (the word Bearer, a space, then the key), or `api-key: <key>`"
+        )
+    return f"an API key is required: {_HOW}"

@@ -16,8 +16,8 @@ type ErrorGroup = tuple[E, ...]
 
 #: Every route that needs the API key (checked before anything else).
 API_KEY: ErrorGroup = (E.MISSING_API_KEY, E.INVALID_API_KEY, E.API_KEYS_UNAVAILABLE)
-#: Every route: a bad configuration, a bug, DynamoDB failing.
-ALWAYS: ErrorGroup = (E.CONFIGURATION_INVALID, E.INTERNAL_ERROR)
+#: Every route: a query parameter it does not take, a bad configuration, a bug.
+ALWAYS: ErrorGroup = (E.UNKNOWN_QUERY_PARAMETER, E.CONFIGURATION_INVALID, E.INTERNAL_ERROR)
 STORAGE: ErrorGroup = (E.STORAGE_ERROR, E.THROTTLED, E.STORAGE_UNAVAILABLE)
 #: Routes with a JSON body.
 BODY: ErrorGroup = (
@@ -65,6 +65,9 @@ REFRESH: ErrorGroup = (
 )
 USER_ID_PATH: ErrorGroup = (E.INVALID_USER_ID,)
 HANDLE_PATH: ErrorGroup = (E.INVALID_SESSION_HANDLE,)
+#: ``/sessions/{sessionHandle}`` itself, which API Gateway also hands ``GET /sessions/verify`` and the
+#: like: a literal path of another route is that path's 405.
+SESSION_PATH: ErrorGroup = (*HANDLE_PATH, E.METHOD_NOT_ALLOWED)
 TENANT_QUERY: ErrorGroup = (E.INVALID_TENANT_ID,)
 #: The ``$default`` route: a path or method no other route has.
 UNROUTED: ErrorGroup = (E.ROUTE_NOT_FOUND, E.METHOD_NOT_ALLOWED)

@@ -25,6 +25,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from authstate.documents.jsondoc import JsonNumber, JsonObject, dumps, parse_object
 from authstate.errors import AuthstateError, ErrorCode
+from authstate.identifiers import looks_like_refresh_token
 from authstate.limits import MAX_NESTING_DEPTH
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ def verify_access_token(
     """The verified claims of ``token``, or :class:`AuthstateError` with a ``TOKEN_*`` code.
     ``allow_expired``: a token past its ``exp`` is accepted (a SuperTokens regenerate still stores
     what an expired token's holder sends, and mints nothing)."""
+    _check_not_misdirected(token)
     segments = token.split(".")
     if len(segments) != 3:
         _reject(
@@ -109,6 +111,22 @@ def verify_access_token(
     return dict(claims)
 
 
+def _check_not_misdirected(token: str) -> None:
+    """Two mix-ups answered with their fix: the token with its ``Bearer`` scheme, a refresh token."""
+    if token[:7].lower() == "bearer ":
+        _reject(
+            ErrorCode.TOKEN_MALFORMED,
+            "the access token is not a JWT: it starts with `Bearer `; send the token alone (`Bearer` belongs"
+            " in an Authorization header, which carries the API key here)",
+        )
+    if looks_like_refresh_token(token):
+        _reject(
+            ErrorCode.TOKEN_MALFORMED,
+            "the access token is not a JWT: this is a refresh token; send the access token"
+            " (`accessToken.token`), and the refresh token to POST /sessions/refresh as `refreshToken`",
+        )
+
+
 def _check_claims(claims: JsonObject, now: float, *, allow_expired: bool) -> None:
     for name in REQUIRED_CLAIMS:
         if name not in claims:
@@ -123,7 +141,11 @@ def _check_claims(claims: JsonObject, now: float, *, allow_expired: bool) -> Non
     iat = _numeric_date(claims, "iat")
     nbf = _numeric_date(claims, "nbf") if "nbf" in claims else None
     if now >= exp and not allow_expired:
-        _reject(ErrorCode.TOKEN_EXPIRED, "the access token has expired")
+        _reject(
+            ErrorCode.TOKEN_EXPIRED,
+            "the access token has expired: refresh the session for a new one"
+            " (POST /sessions/refresh with its refresh token)",
+        )
     if nbf is not None and nbf > now:
         _reject(ErrorCode.TOKEN_NOT_YET_VALID, "the access token is not valid yet (nbf)")
     if iat > now + IAT_LEEWAY_SECONDS:

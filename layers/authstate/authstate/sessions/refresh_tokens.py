@@ -17,10 +17,11 @@ import secrets
 from dataclasses import dataclass
 
 from authstate.errors import AuthstateError, ErrorCode
+from authstate.identifiers import REFRESH_TOKEN_PREFIX, looks_like_jwt
 from authstate.limits import MAX_OPAQUE_TOKEN_CHARS
 from authstate.storage.table import ConditionFailed, Item, Table
 
-PREFIX = "rt1"
+PREFIX = REFRESH_TOKEN_PREFIX
 NO_PARENT = "-"
 MAC_KEY_PARTITION = "refresh-token-mac"
 
@@ -60,7 +61,10 @@ class RefreshTokenCodec:
         return RefreshToken(session_handle, parent_hash, f"{body}.{self._mac(body)}")
 
     def parse(self, token: str) -> RefreshToken:
-        """A token we issued, or 401 ``REFRESH_TOKEN_INVALID`` (never says which part was wrong)."""
+        """A token we issued, or 401 ``REFRESH_TOKEN_INVALID`` (never says which part was wrong; an
+        access token is named as one)."""
+        if looks_like_jwt(token):
+            raise access_token_as_refresh_token()
         invalid = AuthstateError(ErrorCode.REFRESH_TOKEN_INVALID, "the refresh token is not valid")
         parts = token.split(".")
         if len(parts) != 5 or parts[0] != PREFIX or len(token) > MAX_OPAQUE_TOKEN_CHARS:
@@ -70,6 +74,15 @@ class RefreshTokenCodec:
             raise invalid
         _, handle, parent, _ = body.split(".")
         return RefreshToken(handle, None if parent == NO_PARENT else parent, token)
+
+
+def access_token_as_refresh_token() -> AuthstateError:
+    """An access token sent where the refresh token belongs, a common mix-up: the error names the fix."""
+    message = (
+        "the refresh token is not valid: this is an access token (a JWT); send the refresh token "
+        f"(`refreshToken.token` of the session's creation or last refresh, `{PREFIX}.` and more)"
+    )
+    return AuthstateError(ErrorCode.REFRESH_TOKEN_INVALID, message)
 
 
 def load_mac_key(table: Table, partition: str = MAC_KEY_PARTITION) -> bytes:
