@@ -180,7 +180,39 @@ class Results:
         return next(r for r in self.rows if r.operation == operation and r.size in (size, ANY_SIZE))
 
     def lines(self) -> list[str]:
-        return [*self.units_table(), "", *self.memory_table()]
+        return [*self.units_table(), "", *self.memory_table(), "", *self.markdown_table()]
+
+    def markdown_table(self) -> list[str]:
+        """The total per million by size, with the units behind it: the README's cost table."""
+        labels = [size.label for size in SIZES]
+        lines = [
+            f"[cost] the README's table: USD per million requests ({self.memory_mb} MB {self.architecture}), "
+            "and the read (r) or write (w) units of one",
+            "",
+            "| Request | DynamoDB calls | " + " | ".join(labels) + " |",
+            "|---|---|" + "---:|" * len(labels),
+        ]
+        for operation in OPERATIONS:
+            rows = {row.size: row for row in self.rows if row.operation == operation}
+            cells = []
+            for label in labels:
+                row = rows.get(label) or rows.get(ANY_SIZE)
+                if row is None:
+                    cells.append("-")
+                elif row.size == ANY_SIZE and label != labels[0]:
+                    cells.append("same")
+                else:
+                    usage = row.usage
+                    units = " + ".join(
+                        f"{_units(value)} {kind}"
+                        for value, kind in ((usage.read_units, "r"), (usage.write_units, "w"))
+                        if value
+                    )
+                    total = row.cost(self.memory_mb, self.architecture).total
+                    cells.append(f"{total:.2f} ({units or 'none'})")
+            calls = next(iter(rows.values())).usage.calls if rows else ""
+            lines.append(f"| {operation} | {calls or 'none'} | " + " | ".join(cells) + " |")
+        return lines
 
     def units_table(self) -> list[str]:
         p = prices.PRICES
