@@ -4,6 +4,8 @@ must load on Lambda's python3.13 for that architecture, and it ships the pinned 
 
 from __future__ import annotations
 
+import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -16,8 +18,22 @@ pytestmark = pytest.mark.sam_build
 #: The layer's dependencies that ship native code (a new one must be added here, and checked).
 BINARY = {"cffi", "cryptography", "pydantic-core", "simplejson"}
 REQUIREMENTS = ROOT / "layers" / "authstate" / "requirements.txt"
+
+
+def configured_architecture() -> str:
+    """What a plain ``sam build`` builds: samconfig.toml's parameter_overrides (global or build)
+    may set ``Architecture``; else the template's default."""
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text()).get("default", {})
+    for command in ("build", "global"):
+        overrides = str(config.get(command, {}).get("parameters", {}).get("parameter_overrides", ""))
+        match = re.search(r"\bArchitecture=\"?(\w+)", overrides)
+        if match:
+            return match[1]
+    return Template.load().parameter("Architecture")
+
+
 BUILDS = [
-    (ROOT / ".aws-sam" / "build", Template.load().parameter("Architecture")),
+    (ROOT / ".aws-sam" / "build", configured_architecture()),
     (ROOT / ".aws-sam" / "build-x86_64", "x86_64"),
 ]
 
