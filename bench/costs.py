@@ -280,32 +280,33 @@ class Results:
                     ms(row.median_ms),
                     ms(row.cpu_ms),
                     *(f"{row.cost(memory, arch).lambda_:.3f}" for memory, arch in columns),
+                    *(f"{self.cpu_scaled(row, memory):.3f}" for memory in MEMORY_SIZES_MB),
                 )
             )
-        online = self.row(ONLINE, smallest)
-        scaled = ", ".join(
-            f"{memory} MB {prices.cpu_scaled_ms(online.median_ms, online.cpu_ms, memory):.1f} ms"
-            for memory in MEMORY_SIZES_MB
-        )
+        arch = "x86" if self.architecture == "x86_64" else self.architecture
         return [
-            f"[cost] Lambda USD per million invocations by memory and architecture, at the handler time "
-            f"measured here ({smallest} documents): 0.20 per million requests + GB-seconds",
+            f"[cost] Lambda USD per million invocations ({smallest} documents): 0.20 per million requests "
+            "+ GB-seconds, at the handler time measured here by memory and architecture, and (est.) with",
+            f"  its CPU time stretched to the CPU share the memory buys ({prices.MB_PER_VCPU} MB = one vCPU: "
+            "256, 512, 1024 MB get 0.14, 0.29, 0.58 of one), this machine's core taken as one vCPU",
             *render_table(
                 (
                     "operation",
                     "warm ms",
                     "CPU ms",
-                    *(f"{memory} MB {'x86' if arch == 'x86_64' else arch}" for memory, arch in columns),
+                    *(f"{memory} MB {'x86' if a == 'x86_64' else a}" for memory, a in columns),
+                    *(f"{memory} {arch} est." for memory in MEMORY_SIZES_MB),
                 ),
                 body,
             ),
-            f"  CPU share scales with memory ({prices.MB_PER_VCPU} MB = one vCPU): at 256, 512 and 1024 MB "
-            "a function gets 0.14, 0.29 and 0.58 of a vCPU, so its CPU time stretches on Lambda",
-            f"  (the online merge, CPU {ms(online.cpu_ms)} of {ms(online.median_ms)} ms here, "
-            f"would take about {scaled}: the price per million then hardly depends on memory);",
             "  arm64 costs 20% less per GB-second; Graviton's speed for this code is not measured here "
             "(an x86 machine).",
         ]
+
+    def cpu_scaled(self, row: Row, memory_mb: int) -> float:
+        """The Lambda USD per million at the template's architecture, CPU time stretched to the share."""
+        duration = prices.cpu_scaled_ms(row.median_ms, row.cpu_ms, memory_mb)
+        return prices.lambda_usd(duration, memory_mb, self.architecture) * 1e6
 
     def as_json(self) -> dict[str, Any]:
         p = prices.PRICES
