@@ -12,7 +12,9 @@ the template's tables, then runs the sections (all by default, about 5 minutes o
   document size (empty to 300 KB), and the Lambda price by memory and architecture;
 - cold: each function's cold import against ``import boto3; boto3.client("dynamodb")``;
 - sdk: the unmodified supertokens-python SDK with authstate's /cdi as its core: concurrent online and
-  offline merges (keys lost), beside the native offline merge; the SDK's requests per operation.
+  offline merges (keys lost), beside the native offline merge; the SDK's requests per operation;
+- caps: DynamoDB calls per merge for each case of the capped write (common, near the cap, refused,
+  big), beside the write-measure-undo design's.
 
 Every comparison is measured in the same run, interleaved, and reported as medians and ratios.
 """
@@ -35,14 +37,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import cold, costs, operations, report, sdk, sweep
+from bench import caps, cold, costs, operations, report, sdk, sweep
 from bench.measure import non_negative_int, positive_int
 from bench.runner import make_clients, run, run_workload
 from bench.workloads import WORKLOADS
 from localrun.dynamodb import client, create_tables, find_jar, running_dynamodb
 from localrun.template import ROOT, Template
 
-SECTIONS = ("baselines", "sweep", "http", "operations", "cost", "cold", "sdk")
+SECTIONS = ("baselines", "sweep", "http", "operations", "cost", "cold", "sdk", "caps")
 #: Where a bare ``--json`` writes (bench/.gitignore keeps it out of git).
 DEFAULT_JSON = ROOT / "bench" / "results.json"
 #: ``--quick``: a smoke run of every section, in about a minute; figures too few to compare.
@@ -257,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
             "sdk",
             lambda: sdk.measure(endpoint, run_id, tabs=arguments.sdk_tabs, keys_per_tab=arguments.sdk_keys),
         )
+        timed("caps", lambda: caps.measure(endpoint, tables, run_id))
 
     lines = report.header(environment)
     for name, summaries in sections.get("baselines", {}).items():
@@ -280,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
         lines += ["", *report.cold_table(sections["cold"])]
     if "sdk" in sections:
         lines += ["", *sections["sdk"].lines()]
+    if "caps" in sections:
+        lines += ["", *sections["caps"].lines()]
     found = report.goals(sections)
     if found:
         lines += ["", *report.goals_table(found)]

@@ -394,5 +394,7 @@ def document(environment: Environment, sections: Mapping[str, Any], found: Seque
         body["cost"] = sections["cost"].as_json()
     if "sdk" in sections:
         body["sdk"] = sections["sdk"].as_json()
+    if "caps" in sections:
+        body["caps"] = sections["caps"].as_json()
     body["goals"] = [goal.as_json() for goal in found]
     return body

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from authstate.config import Settings
 from authstate.documents.expressions import decode_document, encode_document, encode_value
+from authstate.documents.jsondoc import size
 from authstate.documents.merge import merge
 from authstate.errors import AuthstateError, ErrorCode
 from authstate.metadata import DOCUMENT, UserMetadata
@@ -440,7 +441,7 @@ def session_data_version_locked(target: Target) -> Apply:
 
         def change(item: Item) -> Item:
             data = merge(decode_document(_live(item, now).get(DATA)), {name: value})
-            check_session_data_size(data)
+            check_session_data_size(size(data))
             return {**item, DATA: encode_document(data)}
 
         version_locked(table, key, change)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from collections.abc import Callable, Iterable
 
 
@@ -14,3 +16,25 @@ def run_concurrently(targets: Iterable[Callable[[], object]]) -> None:
         thread.start()
     for thread in threads:
         thread.join()
+
+
+def race_once(write: Callable[[], object], read: Callable[[], object], *, reads: int, stagger: float) -> None:
+    """``write`` once beside ``read`` repeated until the write has answered (at most ``reads`` times),
+    the first read a random moment (up to ``stagger`` seconds) into the write, so that over many rounds
+    the reads land anywhere in it. Both record what they saw themselves."""
+    done = threading.Event()
+
+    def writer() -> None:
+        try:
+            write()
+        finally:
+            done.set()
+
+    def reader() -> None:
+        time.sleep(random.uniform(0, stagger))
+        for _ in range(reads):
+            read()
+            if done.is_set():
+                return
+
+    run_concurrently([writer, reader])

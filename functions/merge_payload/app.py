@@ -32,6 +32,7 @@ app = AuthstateResolver()
         r.BODY,
         r.DOCUMENT_WRITE,
         r.CLAIMS,
+        r.MERGE,
         r.ACCESS_TOKEN,
         r.ONLINE,
         r.MINT,

@@ -22,8 +22,12 @@ from authstate.sessions.service import Sessions
 app = AuthstateResolver()
 Verifying = Annotated[Sessions, Depends(services.verifying_sessions)]
 _WRITE = (r.API_KEY, r.STORAGE, r.BODY, r.DOCUMENT_WRITE, r.SESSION_DATA)
-_OFFLINE = r.documented(200, SessionDataResponse, "The session data now", *_WRITE, r.HANDLE_PATH, r.OFFLINE)
-_ONLINE = r.documented(200, SessionDataResponse, "The session data now", *_WRITE, r.ACCESS_TOKEN, r.ONLINE)
+_BY_HANDLE = (*_WRITE, r.HANDLE_PATH, r.OFFLINE)
+_BY_TOKEN = (*_WRITE, r.ACCESS_TOKEN, r.ONLINE)
+_OFFLINE = r.documented(200, SessionDataResponse, "The session data now", *_BY_HANDLE)
+_OFFLINE_MERGE = r.documented(200, SessionDataResponse, "The session data now", *_BY_HANDLE, r.MERGE)
+_ONLINE = r.documented(200, SessionDataResponse, "The session data now", *_BY_TOKEN)
+_ONLINE_MERGE = r.documented(200, SessionDataResponse, "The session data now", *_BY_TOKEN, r.MERGE)
 
 
 def _written(data: dict[str, object]) -> Response[str]:
@@ -48,7 +52,7 @@ def overwrite_offline(
     "/sessions/<sessionHandle>/data",
     summary="Merge into session data offline",
     tags=["Session data"],
-    responses=_OFFLINE,
+    responses=_OFFLINE_MERGE,
 )
 def merge_offline(
     sessionHandle: SessionHandlePath, request: DocumentUpdateRequest, sessions: Verifying
@@ -72,7 +76,7 @@ def overwrite_online(request: OnlineSessionDataRequest, sessions: Verifying) -> 
     "/sessions/data",
     summary="Merge into session data online",
     tags=["Session data"],
-    responses=_ONLINE,
+    responses=_ONLINE_MERGE,
 )
 def merge_online(request: OnlineSessionDataUpdateRequest, sessions: Verifying) -> Response[str]:
     access = sessions.verify_token(request.accessToken, request.antiCsrfToken)

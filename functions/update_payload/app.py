@@ -29,6 +29,7 @@ app = AuthstateResolver()
         r.BODY,
         r.DOCUMENT_WRITE,
         r.CLAIMS,
+        r.MERGE,
         r.OFFLINE,
     ),
 )

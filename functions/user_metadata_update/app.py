@@ -36,6 +36,7 @@ MINIMAL = "return=minimal"
             r.BODY,
             r.DOCUMENT_WRITE,
             r.METADATA_WRITE,
+            r.MERGE,
         ),
         204: {"description": "Merged (with `Prefer: return=minimal`); no body"},
     },

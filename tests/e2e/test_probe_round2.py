@@ -175,7 +175,7 @@ def test_offline_merge_then_refresh_token_with_near_cap_claims_verifies(
 def test_refresh_racing_refused_offline_merge_never_mints_refused_claims(
     api: Api, server_url: str, unique_id: str
 ) -> None:
-    """11.3: no refresh ever mints a token with the claims of a refused (413, undone) merge."""
+    """11.3: no refresh ever mints a token with the claims of a refused (413) merge."""
     created = create(api, unique_id, accessTokenPayload={"pad": "x" * 3000})
     handle, refresh_token = created["session"]["handle"], created["refreshToken"]["token"]
     bad_merges: list[tuple[int, tuple[int, str | None]]] = []
@@ -312,7 +312,7 @@ def test_offline_null_heavy_over_cap_merge_racing_delete_never_5xx(
     """11.5: an over-cap offline merge with 3000 nulls racing DELETE /sessions/{h}: never 5xx."""
     rounds = 30
     # The delete is sent after a delay swept over one uncontested merge's duration, to land at every
-    # stage of it: before, among its parts, during the undo, after.
+    # stage of it: before, between its read and its decision, after.
     probe = create(api, f"{unique_id}-probe", accessTokenPayload={"pad": "x" * 3000})["session"]["handle"]
     started = time.monotonic()
     uncontested = api.call("PATCH", f"/sessions/{probe}/payload", json={"update": NULL_HEAVY_UPDATE})

@@ -61,6 +61,7 @@ def fail(
         "ThrottlingException",
         "RequestLimitExceeded",
         "TransactionConflictException",
+        "ReplicatedWriteConflictException",  # a global table's write racing another Region's (MRSC)
     ],
 )
 def test_throttling_is_503_throttled(stubbed: tuple[Table, Stubber], code: str) -> None:

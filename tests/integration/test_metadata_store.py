@@ -9,7 +9,7 @@ import pytest
 
 from authstate.documents.jsondoc import to_plain
 from authstate.errors import AuthstateError
-from authstate.limits import MERGE_KEYS_PER_UPDATE
+from authstate.limits import MAX_UPDATE_KEYS, MERGE_KEYS_PER_UPDATE
 from authstate.metadata import UserMetadata
 from authstate.storage.table import Table
 from bench.measure import CallCounter
@@ -33,6 +33,16 @@ def metadata(dynamodb: DynamoDBClient, table_names: dict[str, str]) -> UserMetad
 
 def test_unknown_user_reads_as_empty(metadata: UserMetadata, unique_id: str) -> None:
     assert to_plain(metadata.get(unique_id)) == {}
+
+
+def test_the_empty_user_id_has_metadata(metadata: UserMetadata) -> None:
+    """SuperTokens' core keeps metadata for the user id "" (``UserMetadataAPI.java`` takes any string);
+    DynamoDB refuses "" as a key, so it is stored as U+0000 (``identifiers.user_id_key``)."""
+    metadata.clear("")
+    assert to_plain(metadata.update("", {"a": 1})) == {"a": 1}
+    assert to_plain(metadata.get("")) == {"a": 1}
+    metadata.clear("")
+    assert to_plain(metadata.get("")) == {}
 
 
 def test_first_update_drops_null_keys(metadata: UserMetadata, unique_id: str) -> None:
@@ -123,7 +133,7 @@ def test_concurrent_updates_of_distinct_keys_lose_nothing(
     assert stored == {f"t{n}-{i}": i for n in range(threads) for i in range(updates)}
 
 
-def test_update_too_big_for_one_expression_is_applied_in_parts(
+def test_update_too_big_for_one_expression_is_one_read_and_one_write_of_the_whole_document(
     metadata: UserMetadata, unique_id: str, call_counter: CallCounter
 ) -> None:
     metadata.update(unique_id, {"keep": "me", "drop": 1})
@@ -131,36 +141,38 @@ def test_update_too_big_for_one_expression_is_applied_in_parts(
     update["drop"] = None
     call_counter.reset()
     merged = metadata.update(unique_id, update)
-    assert call_counter.calls == ["UpdateItem", "UpdateItem", "UpdateItem"]
+    assert call_counter.calls == ["GetItem", "UpdateItem"]
     expected = {"keep": "me", **{f"key-{i}": {"n": i} for i in range(MERGE_KEYS_PER_UPDATE * 2 + 50)}}
     assert to_plain(merged) == expected
     assert to_plain(metadata.get(unique_id)) == expected
 
 
-def test_big_merge_completes_while_small_updates_land_between_its_parts(
+def test_a_big_merge_that_loses_a_race_decides_again_on_what_won(
     dynamodb_endpoint: str, table_names: dict[str, str], unique_id: str
 ) -> None:
-    """Before each part of a big merge, another client merges two small updates: one of a key of
-    its own, one of a key the big merge writes in a later part. Deterministic interleaving: the big
-    merge neither retries nor fails, nothing is lost, and on a shared key the later write wins."""
+    """Between the big merge's read and its write, another client merges a key of its own and a key the
+    big merge writes. Deterministic interleaving: the write fails on ``version``, the merge is made
+    again on the item the failure returned, and nothing is lost; the big merge, later, wins its key."""
     name = table_names["UserMetadataTable"]
     small = own_connection(dynamodb_endpoint, name)
     big_client = client(dynamodb_endpoint)
     big = UserMetadata(Table(name, lambda: big_client))
     size = MERGE_KEYS_PER_UPDATE * 3
-    parts = 0
+    calls = CallCounter().attach(big_client)
+    raced: list[int] = []
 
-    def small_updates_first(**_: Any) -> None:
-        nonlocal parts
-        small.update(unique_id, {f"small-{parts}": parts, f"big-{size - 1}": "small wrote last?"})
-        parts += 1
+    def small_update_first(**_: Any) -> None:
+        if not raced:
+            raced.append(1)
+            small.update(unique_id, {"small": 1, f"big-{size - 1}": "small wrote first"})
 
     big.update(unique_id, {"seed": True})
-    big_client.meta.events.register("before-call.dynamodb.UpdateItem", small_updates_first)
+    calls.reset()
+    big_client.meta.events.register("before-call.dynamodb.UpdateItem", small_update_first)
     merged = big.update(unique_id, {f"big-{i}": i for i in range(size)})
-    assert parts == 3
-    expected = {"seed": True, **{f"small-{n}": n for n in range(3)}, **{f"big-{i}": i for i in range(size)}}
-    assert to_plain(merged) == expected  # the last part wrote big-599 after every small update
+    assert calls.calls == ["GetItem", "UpdateItem", "UpdateItem"]
+    expected = {"seed": True, "small": 1, **{f"big-{i}": i for i in range(size)}}
+    assert to_plain(merged) == expected
     assert to_plain(small.get(unique_id)) == expected
 
 
@@ -169,7 +181,7 @@ def test_a_first_write_too_big_for_one_expression_is_one_put(
 ) -> None:
     update = {f"key-{i}": i for i in range(MERGE_KEYS_PER_UPDATE + 1)}
     assert to_plain(metadata.update(unique_id, update)) == update
-    assert call_counter.calls == ["UpdateItem", "PutItem"]
+    assert call_counter.calls == ["GetItem", "PutItem"]
 
 
 def test_item_over_400kb_is_413_and_leaves_the_document_unchanged(
@@ -205,10 +217,10 @@ def test_a_merge_that_does_not_want_the_document_asks_dynamodb_for_nothing(
     assert to_plain(metadata.get(unique_id)) == {"big": "x" * 100_000, "small": 1}
 
 
-def test_a_big_merge_refused_in_a_later_part_takes_its_earlier_parts_back(
+def test_a_big_merge_over_400kb_is_refused_whole_and_leaves_no_trace(
     metadata: UserMetadata, unique_id: str, call_counter: CallCounter
 ) -> None:
-    """The first part fits; the second would grow the item past 400 KB: the merge leaves no trace."""
+    """The merged document would grow the item past 400 KB: DynamoDB refuses the one write."""
     metadata.update(unique_id, {"keep": 1, "k0": "old", "pad": "p" * 200_000})
     update: dict[str, Any] = {f"k{i}": "new" for i in range(MERGE_KEYS_PER_UPDATE)}
     update["huge"] = "h" * 250_000
@@ -216,5 +228,14 @@ def test_a_big_merge_refused_in_a_later_part_takes_its_earlier_parts_back(
     with pytest.raises(AuthstateError) as caught:
         metadata.update(unique_id, update)
     assert (caught.value.status, caught.value.code) == (413, "ITEM_TOO_LARGE")
-    assert call_counter.calls == ["UpdateItem", "UpdateItem", "UpdateItem", "UpdateItem"]  # 2 parts, 2 undos
+    assert call_counter.calls == ["GetItem", "UpdateItem"]
     assert to_plain(metadata.get(unique_id)) == {"keep": 1, "k0": "old", "pad": "p" * 200_000}
+
+
+def test_a_merge_of_more_root_keys_than_the_limit_is_400_before_any_call(
+    metadata: UserMetadata, unique_id: str, call_counter: CallCounter
+) -> None:
+    with pytest.raises(AuthstateError) as caught:
+        metadata.update(unique_id, {f"n{i}": None for i in range(MAX_UPDATE_KEYS + 1)})
+    assert (caught.value.status, caught.value.code) == (400, "TOO_MANY_KEYS")
+    assert call_counter.calls == []

@@ -5,8 +5,8 @@ from functions/<x>/app.py through the layer (``storage.table.Table``: get=GetIte
 update=UpdateItem, delete=DeleteItem, query=Query):
 
 - metadata (``metadata.UserMetadata``): GET reads (GetItem), DELETE deletes (DeleteItem); PATCH is
-  ``storage.table.merge_document(create_if_missing)``: UpdateItem per part, and a conditional PutItem
-  for a user's first write.
+  ``storage.documents.merge_document(create_if_missing)``: one UpdateItem (a merge over 200 keys reads
+  first: GetItem), and a conditional PutItem for a user's first write.
 - signing keys (``sessions.keys.KeyRing``, partition ``signing-keys`` of the signing-keys table):
   minting (create, online merge, refresh) reads the keys with their private halves (Query) and creates
   the slot's key if missing (PutItem). Verifying and the JWKS read only the public attributes
@@ -16,10 +16,13 @@ update=UpdateItem, delete=DeleteItem, query=Query):
   create and refresh read it once per warm Lambda (GetItem) and create it if absent (PutItem). Only
   these two functions may touch that partition (``dynamodb:LeadingKeys``).
 - sessions (``sessions.store.SessionStore``): create = PutItem; verify with checkDatabase = GetItem +
-  an UpdateItem recording a child token's first use; merges and session-data writes = UpdateItem (an
-  undo is UpdateItem too); refresh = UpdateItem, GetItem (waiting for an over-cap undo), DeleteItem on
-  theft; reads = GetItem; revocation = DeleteItem; listing = Query on the ``byUser`` index.
-- the API key (``edge.auth``): every function but the JWKS reads the secret (GetSecretValue).
+  an UpdateItem recording a child token's first use; merges and session-data writes = UpdateItem (a
+  merge over 200 keys reads first: GetItem); refresh = UpdateItem, DeleteItem on theft; reads =
+  GetItem; revocation = DeleteItem; listing = Query on the ``byUser`` index.
+- emergency rotation (``KeyRing.rotate_now``, invoked directly, no API key): reads the keys' ids
+  (Query, public attributes), writes the new key (PutItem) and deletes the others (DeleteItem).
+- the API key (``edge.auth``): every function but the JWKS and the rotation reads the secret
+  (GetSecretValue).
 - SuperTokens' Core Driver Interface (``functions/cdi``): all of the above that the SDKs' session and
   user-metadata calls need (it creates, verifies, refreshes, merges, reads and revokes).
 
@@ -47,7 +50,7 @@ MAC_KEY = f"SigningKeysTable[{MAC_KEY_PARTITION}]"
 #: function -> resource -> actions. DynamoDB actions without the ``dynamodb:`` prefix.
 EXPECTED: dict[str, dict[str, set[str]]] = {
     "UserMetadataFunction": {SECRET: {"GetSecretValue"}, META: {"GetItem", "DeleteItem"}},
-    "UserMetadataUpdateFunction": {SECRET: {"GetSecretValue"}, META: {"PutItem", "UpdateItem"}},
+    "UserMetadataUpdateFunction": {SECRET: {"GetSecretValue"}, META: {"PutItem", "UpdateItem", "GetItem"}},
     "CreateSessionFunction": {
         SECRET: {"GetSecretValue"},
         SESSIONS: {"PutItem"},
@@ -61,19 +64,24 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     },
     "MergePayloadFunction": {
         SECRET: {"GetSecretValue"},
-        SESSIONS: {"UpdateItem"},
+        SESSIONS: {"UpdateItem", "GetItem"},
         KEYS: {"Query", "PutItem"},
     },
-    "UpdatePayloadFunction": {SECRET: {"GetSecretValue"}, SESSIONS: {"UpdateItem"}},
-    "SessionDataFunction": {SECRET: {"GetSecretValue"}, SESSIONS: {"UpdateItem"}, PUBLIC_KEYS: {"Query"}},
+    "UpdatePayloadFunction": {SECRET: {"GetSecretValue"}, SESSIONS: {"UpdateItem", "GetItem"}},
+    "SessionDataFunction": {
+        SECRET: {"GetSecretValue"},
+        SESSIONS: {"UpdateItem", "GetItem"},
+        PUBLIC_KEYS: {"Query"},
+    },
     "RefreshSessionFunction": {
         SECRET: {"GetSecretValue"},
-        SESSIONS: {"UpdateItem", "DeleteItem", "GetItem"},
+        SESSIONS: {"UpdateItem", "DeleteItem"},
         KEYS: {"Query", "PutItem"},
         MAC_KEY: {"GetItem", "PutItem"},
     },
     "SessionsFunction": {SECRET: {"GetSecretValue"}, SESSIONS: {"GetItem", "DeleteItem"}, BY_USER: {"Query"}},
     "JwksFunction": {PUBLIC_KEYS: {"Query"}, KEYS: {"PutItem"}},
+    "RotateSigningKeysFunction": {PUBLIC_KEYS: {"Query"}, KEYS: {"PutItem", "DeleteItem"}},
     "UnroutedFunction": {},
     "CdiFunction": {
         SECRET: {"GetSecretValue"},
@@ -86,8 +94,27 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
 }
 
 
+#: The names of the tables as global tables (``GlobalTableNamePrefix``): ``<prefix>-<name>``.
+GLOBAL_NAMES = {
+    "UserMetadataTable": "user-metadata",
+    "SessionsTable": "sessions",
+    "SigningKeysTable": "signing-keys",
+}
+GLOBAL_ARN = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${GlobalTableNamePrefix}-"
+
+
 def _resource(value: Any) -> str:
-    """``!GetAtt X.Arn`` -> ``X``; ``!Sub "${X.Arn}/index/i"`` -> ``X/index/i``; anything else fails."""
+    """``!GetAtt X.Arn`` -> ``X``; ``!Sub "${X.Arn}/index/i"`` -> ``X/index/i``; ``!If [UsesGlobalTables,
+    <the global table's ARN>, <one of those>]`` -> the same, once both branches are seen to name the same
+    table (and index); anything else fails."""
+    if isinstance(value, dict) and "Fn::If" in value:
+        condition, global_arn, regional = value["Fn::If"]
+        assert condition == "UsesGlobalTables", value
+        name = _resource(regional)
+        table, _, index = name.partition("/")
+        expected = GLOBAL_ARN + GLOBAL_NAMES[table] + (f"/{index}" if index else "")
+        assert global_arn == {"Fn::Sub": expected}, value
+        return name
     if isinstance(value, dict) and "Fn::GetAtt" in value and value["Fn::GetAtt"][1] == "Arn":
         return str(value["Fn::GetAtt"][0])
     if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):

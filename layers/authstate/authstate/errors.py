@@ -51,6 +51,7 @@ class ErrorCode(StrEnum):
         400,
         "`{sessionHandle}` in the path is not a session handle (a lower-case UUID)",
     )
+    TOO_MANY_KEYS = "TOO_MANY_KEYS", 400, "a merge's update with more than 10 000 root keys"
     INVALID_TENANT_ID = "INVALID_TENANT_ID", 400, "the `tenantId` query parameter is empty or not a tenant id"
     UNKNOWN_QUERY_PARAMETER = (
         "UNKNOWN_QUERY_PARAMETER",
@@ -107,7 +108,12 @@ class ErrorCode(StrEnum):
         405,
         "the path exists, the method does not (the `Allow` header lists the methods)",
     )
-    CONFLICT = "CONFLICT", 409, "a user's first metadata write lost 12 races in a row against clears; retry"
+    CONFLICT = (
+        "CONFLICT",
+        409,
+        "a merge lost 10 races in a row against writes of the same document (or a user's first "
+        "metadata write 12 against clears); retry",
+    )
     BODY_TOO_LARGE = "BODY_TOO_LARGE", 413, "request body over 400 KiB"
     ACCESS_TOKEN_PAYLOAD_TOO_LARGE = (
         "ACCESS_TOKEN_PAYLOAD_TOO_LARGE",

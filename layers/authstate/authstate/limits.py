@@ -15,10 +15,22 @@ MAX_NESTING_DEPTH: Final = 64
 MAX_NUMBER_DIGITS: Final = 4300
 #: Longest user id, in UTF-8 bytes.
 MAX_USER_ID_BYTES: Final = 256
-#: Root-level keys written per UpdateItem. Names and values are placeholders, so each key costs a
-#: clause of at most 13 bytes (``#0.#199=:199,``) whatever it is: 200 keys stay far below DynamoDB's
-#: 4 KB and 300-operator expression limits.
+#: Most root-level keys a merge writes key by key in one UpdateItem. Names and values are
+#: placeholders, so each key costs a clause of at most 13 bytes (``#0.#199=:199,``) whatever it is:
+#: 200 keys stay far below DynamoDB's 4 KB and 300-operator expression limits. A merge of more keys
+#: is one conditional write of the whole merged document instead (design §3).
 MERGE_KEYS_PER_UPDATE: Final = 200
+#: Most root-level keys in one merge request's update (metadata, custom claims, session data), nulls
+#: included: the work a merge does in memory grows with it (``400 TOO_MANY_KEYS`` beyond). Every
+#: custom-claims update an SDK's online merge can produce is far below it (16 384 bytes at most).
+MAX_UPDATE_KEYS: Final = 10_000
+#: Most session handles one revocation request may list (``400 TOO_MANY_SESSION_HANDLES`` beyond):
+#: each is one DeleteItem, and the request must end well within the function's 10 s timeout.
+MAX_HANDLES_PER_REQUEST: Final = 500
+#: Attempts at a merge's conditional write while concurrent writes of the same document keep changing
+#: what it read (with jittered backoff between them; then ``409 CONFLICT``). Only merges that read
+#: first retry: near the cap, over ``MERGE_KEYS_PER_UPDATE`` keys.
+MAX_MERGE_ATTEMPTS: Final = 10
 #: Attempts at a user's first write while concurrent clears keep deleting the item (then 409 CONFLICT).
 MAX_CREATE_ATTEMPTS: Final = 12
 #: Session data of one session, as compact JSON in UTF-8 bytes. The rest of DynamoDB's 400 KB item
@@ -36,3 +48,6 @@ MAX_ACCESS_TOKEN_CHARS: Final = 32_768
 MAX_OPAQUE_TOKEN_CHARS: Final = 512
 #: Longest issuer (``TOKEN_ISSUER``, or ``iss`` sent by a SuperTokens SDK), in UTF-8 bytes.
 MAX_ISSUER_BYTES: Final = 512
+#: Longest validity of a JWT of SuperTokens' JWT recipe (``POST /cdi/recipe/jwt``), in seconds: 1000
+#: years, ten times the SDKs' default (the core takes any positive 64-bit number of seconds).
+MAX_JWT_VALIDITY_SECONDS: Final = 31_536_000_000

@@ -28,7 +28,7 @@ import simplejson
 import simplejson.encoder
 
 from authstate.errors import AuthstateError, ErrorCode
-from authstate.limits import MAX_KEY_BYTES, MAX_NESTING_DEPTH, MAX_NUMBER_DIGITS
+from authstate.limits import MAX_KEY_BYTES, MAX_NESTING_DEPTH, MAX_NUMBER_DIGITS, MAX_UPDATE_KEYS
 
 type JsonObject = dict[str, Any]
 
@@ -200,6 +200,14 @@ def check_document_keys(document: Mapping[str, Any], *, field: str) -> None:
             raise AuthstateError(
                 ErrorCode.INVALID_KEY, f"{field} has a key longer than {MAX_KEY_BYTES} bytes"
             )
+
+
+def check_update_keys(update: Mapping[str, Any], *, field: str) -> None:
+    """A merge's update: valid root keys (:func:`check_document_keys`), at most ``MAX_UPDATE_KEYS``."""
+    if len(update) > MAX_UPDATE_KEYS:
+        message = f"{field} has {len(update)} root keys; a merge may write at most {MAX_UPDATE_KEYS}"
+        raise AuthstateError(ErrorCode.TOO_MANY_KEYS, message)
+    check_document_keys(update, field=field)
 
 
 def dumps(value: Any) -> str:

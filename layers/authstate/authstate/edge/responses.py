@@ -32,8 +32,10 @@ BODY: ErrorGroup = (
 )
 #: Routes that store a document sent in the body (root keys become DynamoDB map keys).
 DOCUMENT_WRITE: ErrorGroup = (E.INVALID_KEY,)
+#: Root-level merges (a bounded update; a merge that reads first may lose races, then retries).
+MERGE: ErrorGroup = (E.TOO_MANY_KEYS, E.CONFLICT)
 #: A user's metadata, all of which lives in one item.
-METADATA_WRITE: ErrorGroup = (E.ITEM_TOO_LARGE, E.CONFLICT)
+METADATA_WRITE: ErrorGroup = (E.ITEM_TOO_LARGE,)
 #: Writes of custom access-token claims.
 CLAIMS: ErrorGroup = (E.PROTECTED_CLAIM, E.ACCESS_TOKEN_PAYLOAD_TOO_LARGE)
 #: Writes of session data.

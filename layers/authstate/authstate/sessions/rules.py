@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from authstate.documents.jsondoc import check_document_keys, size
+from authstate.documents.jsondoc import check_document_keys, check_update_keys, size
 from authstate.errors import AuthstateError, ErrorCode
 from authstate.limits import MAX_SESSION_DATA_BYTES
 from authstate.sessions.access_tokens import PROTECTED_CLAIMS
@@ -37,16 +37,34 @@ def check_claims_size(
         raise AuthstateError(ErrorCode.ACCESS_TOKEN_PAYLOAD_TOO_LARGE, message)
 
 
+def check_custom_claims_update(update: Mapping[str, Any], *, limit: int) -> None:
+    """A merge's update of the custom claims, alone (``null``s dropped: they remove): a merge's own
+    write decides the cap on the merged claims."""
+    check_update_keys(update, field="update")
+    check_custom_claims(update, field="update", limit=limit)
+
+
 def check_session_data(data: Mapping[str, Any], *, field: str) -> None:
+    """Whole session data (creation, overwrite): stored as sent, nulls included."""
     check_document_keys(data, field=field)
-    check_session_data_size(data)
+    check_session_data_size(size(data))
 
 
-def check_session_data_size(data: Mapping[str, Any]) -> None:
-    measured = size(data)
+def check_session_data_update(update: Mapping[str, Any]) -> None:
+    """A merge's update of the session data, alone, measured without its ``null``s (they remove, as
+    for the custom claims): a merge's own write decides the limit on the merged data."""
+    check_update_keys(update, field="update")
+    check_session_data_size(size({key: value for key, value in update.items() if value is not None}))
+
+
+def check_session_data_size(measured: int) -> None:
     if measured > MAX_SESSION_DATA_BYTES:
-        message = f"session data is {measured} bytes; the limit is {MAX_SESSION_DATA_BYTES}"
-        raise AuthstateError(ErrorCode.SESSION_DATA_TOO_LARGE, message)
+        raise session_data_too_large(measured)
+
+
+def session_data_too_large(measured: int) -> AuthstateError:
+    message = f"session data would be {measured} bytes; the limit is {MAX_SESSION_DATA_BYTES}"
+    return AuthstateError(ErrorCode.SESSION_DATA_TOO_LARGE, message)
 
 
 def session_gone(*, online: bool, handle: str) -> AuthstateError:
@@ -117,12 +135,14 @@ def judge_refused_refresh(
       winner's first use it joins the winning branch (one client refreshing in two tabs at once, or
       retrying), after it, it is theft;
     - any other genuine token is of an older generation: theft.
+
+    A window of 0 joins nothing: every refused token is theft, as in SuperTokens' core.
     """
     if not session.is_live(now):
         return AuthstateError(ErrorCode.SESSION_EXPIRED, "the session has expired")
 
     def recent(at: int) -> bool:
-        return now - at <= reuse_window_seconds
+        return reuse_window_seconds > 0 and now - at <= reuse_window_seconds
 
     used = session.used_child
     current, parent = session.refresh_hash, session.parent_hash

@@ -9,25 +9,30 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import Any
 
 from authstate.config import Settings
-from authstate.documents.jsondoc import JsonObject, dumps, size
+from authstate.documents.jsondoc import JsonObject, dumps
 from authstate.documents.merge import difference, merge
-from authstate.errors import AuthstateError, ErrorCode
+from authstate.errors import AuthstateError, ErrorCode, InternalError
+from authstate.security import SecurityEvent, report
 from authstate.sessions import rules
-from authstate.sessions.access_tokens import mint_access_token, verify_access_token
+from authstate.sessions.access_tokens import (
+    PROTECTED_CLAIMS,
+    SUPERTOKENS_PROTECTED_CLAIMS,
+    mint_access_token,
+    verify_access_token,
+)
 from authstate.sessions.keys import KeyRing
 from authstate.sessions.model import AccessToken, IssuedTokens, Session
 from authstate.sessions.refresh_tokens import RefreshToken, RefreshTokenCodec
-from authstate.sessions.store import DATA, PAYLOAD, RotationRefused, SessionStore, session_from_item
-from authstate.storage.table import ConditionFailed, MergeResult
+from authstate.sessions.store import RotationRefused, SessionStore
+from authstate.storage.documents import CapExceeded
+from authstate.storage.table import ConditionFailed
 
-#: Protected claims SuperTokens' SDKs put in the payload themselves (``iss``: the app's API domain).
-SDK_CLAIMS: frozenset[str] = frozenset({"iss"})
-#: Reads of a session whose payload a refused merge still holds, waiting for its undo (design §7).
-OVER_CAP_REREADS = 6
+#: Protected claims that SuperTokens' core lets its SDKs set (its own protected claims are fewer than
+#: authstate's): ``iss`` (the SDK puts the app's API domain there), ``nbf``, ``aud``, ``jti``, ``stt``.
+SDK_CLAIMS: frozenset[str] = PROTECTED_CLAIMS - SUPERTOKENS_PROTECTED_CLAIMS
 #: Rounds of judging a refused refresh whose session keeps changing under it.
 JOIN_ATTEMPTS = 4
 
@@ -58,14 +63,12 @@ class Sessions:
         codec: Callable[[], RefreshTokenCodec],
         settings: Settings,
         clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._store = store
         self._keyring = keyring
         self._codec = codec
         self._settings = settings
         self._clock = clock
-        self._sleep = sleep
 
     @property
     def _cap(self) -> int:
@@ -82,6 +85,9 @@ class Sessions:
         now: float,
         expires_at: int | None = None,
     ) -> AccessToken:
+        """Every token is minted here, from a session's stored claims: a payload over the cap (one
+        stored before the cap was lowered by configuration) is refused, never signed."""
+        rules.check_claims_size(session.payload, limit=self._cap, what="the session's stored custom claims")
         claims = rules.access_token_claims(
             session,
             refresh_hash=refresh_hash,
@@ -105,7 +111,12 @@ class Sessions:
     ) -> AccessToken:
         """Signature, algorithm, key and times; no database. Anti-CSRF if the session has it (unless
         the caller has its own anti-CSRF scheme: ``check_anti_csrf=False``)."""
-        claims = verify_access_token(token, self._keyring, self._clock(), allow_expired=allow_expired)
+        try:
+            claims = verify_access_token(token, self._keyring, self._clock(), allow_expired=allow_expired)
+        except AuthstateError as error:
+            if error.code is ErrorCode.TOKEN_SIGNATURE_INVALID:  # a known key, a signature it did not make
+                report(SecurityEvent.TOKEN_SIGNATURE_INVALID)
+            raise
         issuer = self._settings.token_issuer
         if issuer is not None and claims.get("iss") != issuer:
             message = "the access token was issued for another issuer"
@@ -127,13 +138,14 @@ class Sessions:
         anti_csrf: bool = False,
         static_key: bool = False,
         allowed_claims: frozenset[str] = frozenset(),
+        fields: tuple[str, str] = ("accessTokenPayload", "sessionData"),
     ) -> IssuedTokens:
         """One conditional PutItem (plus a key load on a cold Lambda). ``allowed_claims``: protected
-        claims the caller may set itself (``iss``, for a SuperTokens SDK)."""
-        rules.check_custom_claims(
-            payload, field="accessTokenPayload", limit=self._cap, allowed=allowed_claims
-        )
-        rules.check_session_data(data, field="sessionData")
+        claims the caller may set itself (``SDK_CLAIMS``, for a SuperTokens SDK). ``fields``: what the
+        caller calls the payload and the data, for its error messages."""
+        payload_field, data_field = fields
+        rules.check_custom_claims(payload, field=payload_field, limit=self._cap, allowed=allowed_claims)
+        rules.check_session_data(data, field=data_field)
         now = self._clock()
         handle = str(uuid.uuid4())
         refresh = self._codec().issue(handle, None)
@@ -200,18 +212,19 @@ class Sessions:
         return self._store.handles_of_user(user_id, tenant_id, self._clock())
 
     def revoke_all(self, user_id: str, tenant_id: str | None = None) -> list[str]:
-        return [handle for handle in self.handles_of_user(user_id, tenant_id) if self.revoke(handle)]
+        revoked = [handle for handle in self.handles_of_user(user_id, tenant_id) if self.revoke(handle)]
+        report(SecurityEvent.USER_SESSIONS_REVOKED, userId=user_id, tenantId=tenant_id, revoked=len(revoked))
+        return revoked
 
     # -- access-token payload -------------------------------------------------------------------
 
     def merge_payload_online(
         self, token: str, update: Mapping[str, Any], anti_csrf_token: str | None = None
     ) -> AccessToken:
-        """Verify, merge into the stored payload with one conditional UpdateItem, and return a new
-        access token at once (same ``exp``, same refresh-token hashes)."""
+        """Verify, merge into the stored payload (one conditional UpdateItem unless near the cap), and
+        return a new access token at once (same ``exp``, same refresh-token hashes)."""
         access = self.verify_token(token, anti_csrf_token)
-        rules.check_custom_claims(update, field="update", limit=self._cap)
-        rules.check_claims_size(merge(access.payload, update), limit=self._cap)
+        rules.check_custom_claims_update(update, limit=self._cap)
         session, now = self._merge_online(access, update, must_fit=True)
         return self._remint(session, access, now)
 
@@ -220,10 +233,9 @@ class Sessions:
     ) -> tuple[Session, float]:
         """Merge into the payload of the token's session; the session after it, and when."""
         now = self._clock()
-        result = self._merge_payload(access.handle, update, now, online=True, must_fit=must_fit)
-        before = session_from_item(result.item_before)
-        self._note_use(before, access, now)
-        return replace(before, payload=result.document()), now
+        session = self._merge_payload(access.handle, update, now, online=True, must_fit=must_fit)
+        self._note_use(session, access, now)
+        return session, now
 
     def _remint(self, session: Session, access: AccessToken, now: float) -> AccessToken:
         """A new access token for the same token pair: same ``exp``, same refresh-token hashes."""
@@ -237,28 +249,21 @@ class Sessions:
 
     def merge_payload_offline(self, handle: str, update: Mapping[str, Any]) -> JsonObject:
         """Merge by handle; tokens carry the change from the next refresh on."""
-        rules.check_custom_claims(update, field="update", limit=self._cap)
-        return self._merge_payload(handle, update, self._clock(), online=False, must_fit=False).document()
+        rules.check_custom_claims_update(update, limit=self._cap)
+        return self._merge_payload(handle, update, self._clock(), online=False, must_fit=False).payload
 
     def _merge_payload(
         self, handle: str, update: Mapping[str, Any], now: float, *, online: bool, must_fit: bool
-    ) -> MergeResult:
-        """One UpdateItem, then the cap on exactly what it produced. DynamoDB cannot check a merged
-        map's size, and merges checked against different snapshots (old tokens, offline) can together
-        pass the cap; so a merge that leaves the payload over the cap is undone (the keys it wrote
-        that still hold its values) and answered 413. A merge that shrinks an over-cap payload (a cap
-        lowered since) is kept, unless a token must be minted from it (``must_fit``)."""
+    ) -> Session:
+        """The write decides the cap exactly (``storage.documents``): a refused merge wrote nothing.
+        A merge that shrinks claims over a lowered cap is kept, unless a token is minted from it."""
         try:
-            result = self._store.merge_payload(handle, update, now)
+            return self._store.merge_payload(handle, update, now, limit=self._cap, must_fit=must_fit)
         except ConditionFailed:
             raise rules.session_gone(online=online, handle=handle) from None
-        measured = size(result.document())
-        if measured > self._cap and (must_fit or measured > size(result.before(update))):
-            if not self._store.undo(handle, PAYLOAD, update, result):
-                raise rules.session_gone(online=online, handle=handle)
-            message = f"the merged custom claims would be {measured} bytes; the limit is {self._cap}"
-            raise AuthstateError(ErrorCode.ACCESS_TOKEN_PAYLOAD_TOO_LARGE, message)
-        return result
+        except CapExceeded as refused:
+            message = f"the merged custom claims would be {refused.size} bytes; the limit is {self._cap}"
+            raise AuthstateError(ErrorCode.ACCESS_TOKEN_PAYLOAD_TOO_LARGE, message) from None
 
     # -- session data (database only, never in a token) -----------------------------------------
 
@@ -268,9 +273,11 @@ class Sessions:
             raise rules.session_gone(online=online, handle=handle)
         return found[1]
 
-    def put_data(self, handle: str, data: Mapping[str, Any], *, online: bool = False) -> JsonObject:
+    def put_data(
+        self, handle: str, data: Mapping[str, Any], *, online: bool = False, field: str = "sessionData"
+    ) -> JsonObject:
         """Overwrite the whole session data, as sent (nulls included): one conditional UpdateItem."""
-        rules.check_session_data(data, field="sessionData")
+        rules.check_session_data(data, field=field)
         document = dict(sorted(data.items()))
         try:
             self._store.put_data(handle, document, self._clock())
@@ -279,25 +286,18 @@ class Sessions:
         return document
 
     def merge_data(self, handle: str, update: Mapping[str, Any], *, online: bool = False) -> JsonObject:
-        """Root-level merge; one that takes the data past its limit is undone and answered 413."""
-        rules.check_session_data(update, field="update")
+        """Root-level merge, decided exactly by the write: one that would take the data past its limit
+        writes nothing and is answered 413. The update is measured without its nulls (they remove)."""
+        rules.check_session_data_update(update)
         try:
-            result = self._store.merge_data(handle, update, self._clock())
+            merged = self._store.merge_data(handle, update, self._clock())
         except ConditionFailed:
             raise rules.session_gone(online=online, handle=handle) from None
-        except AuthstateError as error:
-            if error.code is ErrorCode.ITEM_TOO_LARGE:  # DynamoDB refused it: far over the data limit
-                message = "the merged session data would not fit in the session"
-                raise AuthstateError(ErrorCode.SESSION_DATA_TOO_LARGE, message) from error
-            raise
-        after = result.document()
-        try:
-            rules.check_session_data_size(after)
-        except AuthstateError:
-            if not self._store.undo(handle, DATA, update, result):
-                raise rules.session_gone(online=online, handle=handle) from None
-            raise
-        return after
+        except CapExceeded as refused:
+            raise rules.session_data_too_large(refused.size) from None
+        if merged is None:  # it was asked for: a bug
+            raise InternalError
+        return merged
 
     # -- what SuperTokens' SDKs ask of their core (``authstate.cdi`` translates the shapes) ---------
 
@@ -319,13 +319,16 @@ class Sessions:
             return access, None
         return access, self._mint(session, refresh_hash=access.refresh_hash, parent_hash=None, now=now)
 
-    def regenerate(self, token: str, payload: Mapping[str, Any]) -> tuple[Session, AccessToken | None]:
+    def regenerate(self, token: str, payload: Mapping[str, Any] | None) -> tuple[Session, AccessToken | None]:
         """A SuperTokens SDK's online merge: it sends the whole new payload. Only the difference from
         the presented token's claims is applied, as one merge, so concurrent merges of different keys
-        lose nothing. A token past its ``exp`` still updates the session but gets no new token."""
+        lose nothing. A token past its ``exp`` still updates the session but gets no new token.
+        ``None``: nothing changes, the token is minted again from the stored payload."""
         access = self.verify_token(token, check_anti_csrf=False, allow_expired=True)
-        rules.check_custom_claims(payload, field="userDataInJWT", limit=self._cap, allowed=SDK_CLAIMS)
-        update = difference(access.custom_claims(SDK_CLAIMS), payload)
+        update: Mapping[str, Any] = {}
+        if payload is not None:
+            rules.check_custom_claims(payload, field="userDataInJWT", limit=self._cap, allowed=SDK_CLAIMS)
+            update = difference(access.custom_claims(SDK_CLAIMS), payload)
         expired = self._clock() >= float(access.claims["exp"])
         session, now = self._merge_online(access, update, must_fit=not expired)
         return session, None if expired else self._remint(session, access, now)
@@ -348,6 +351,7 @@ class Sessions:
         anti_csrf_token: str | None = None,
         check_anti_csrf: bool = False,
         static_key: bool | None = None,
+        reuse_window_seconds: int | None = None,
     ) -> IssuedTokens:
         """Rotate the refresh token: one conditional UpdateItem in the usual case; a refused one is
         judged from the session as the refusal returned it (``rules.judge_refused_refresh``).
@@ -355,7 +359,11 @@ class Sessions:
         ``check_anti_csrf``: the session's anti-CSRF token must be presented too (a SuperTokens SDK
         asks for it). It is checked after the rotation, which is safe: the rotation only ever lets
         the same refresh token be presented again. ``static_key``: switch the session's tokens to the
-        static signing key or back (``None`` leaves them as they are)."""
+        static signing key or back (``None`` leaves them as they are). ``reuse_window_seconds``: the
+        window of ``rules.judge_refused_refresh`` (``None``: ``REFRESH_REUSE_WINDOW_SECONDS``)."""
+        window = self._settings.refresh_reuse_window_seconds
+        if reuse_window_seconds is not None:
+            window = reuse_window_seconds
         presented = self._codec().parse(token)
         handle = presented.session_handle
         now = self._clock()
@@ -366,11 +374,10 @@ class Sessions:
             )
             head = presented.hash
         except RotationRefused as refused:
-            session, head = self._judge(presented, refused.session, now, expires_at, static_key)
+            session, head = self._judge(presented, refused.session, now, expires_at, static_key, window)
         if check_anti_csrf:
             _check_anti_csrf(session.anti_csrf_token, anti_csrf_token)
         child = self._codec().issue(handle, head)
-        session = self._with_payload_under_cap(session, now)
         access = self._mint(session, refresh_hash=child.hash, parent_hash=head, now=now)
         return IssuedTokens(session, access, child)
 
@@ -381,17 +388,17 @@ class Sessions:
         now: float,
         expires_at: int,
         static_key: bool | None,
+        window: int,
     ) -> tuple[Session, str]:
         for _ in range(JOIN_ATTEMPTS):
             if session is None:
                 raise AuthstateError(ErrorCode.SESSION_REVOKED, "the session was revoked")
-            verdict = rules.judge_refused_refresh(
-                presented, session, now, self._settings.refresh_reuse_window_seconds
-            )
+            verdict = rules.judge_refused_refresh(presented, session, now, window)
             if isinstance(verdict, AuthstateError):
                 raise verdict
             if isinstance(verdict, rules.Theft):
                 self._store.delete(session.handle)
+                report(SecurityEvent.TOKEN_THEFT, sessionHandle=session.handle, userId=session.user_id)
                 raise AuthstateError(
                     ErrorCode.TOKEN_THEFT_DETECTED,
                     "a refresh token was reused after rotation: the session has been revoked",
@@ -411,19 +418,3 @@ class Sessions:
                 continue
             return joined, verdict.head
         raise AuthstateError(ErrorCode.CONFLICT, "the session kept changing during this refresh; retry")
-
-    def _with_payload_under_cap(self, session: Session, now: float) -> Session:
-        """The session to mint from, its payload within the cap. A payload over it is one a refused
-        merge is undoing this very moment: read again until the undo has landed (design §7)."""
-        delay = 0.01
-        for _ in range(OVER_CAP_REREADS):
-            if size(session.payload) <= self._cap:
-                return session
-            self._sleep(delay)
-            delay *= 2
-            found = self._store.get(session.handle, now)
-            if found is None:
-                raise rules.session_gone(online=True, handle=session.handle)
-            session = found[0]
-        rules.check_claims_size(session.payload, limit=self._cap, what="the session's stored custom claims")
-        return session

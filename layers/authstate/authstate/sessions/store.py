@@ -4,6 +4,9 @@ One item per session::
 
     sessionHandle  userId  tenantId  createdAt(ms)  expiresAt(s, also the TTL)  version
     payload   map of custom claims (JSON texts)     data  map of session data (JSON texts)
+    payloadBytes, payloadEpoch, dataBytes, dataEpoch   each document's cap bookkeeping
+                       (``storage.documents.Counted``: a count that never under-counts its size, and an
+                       epoch bumped by the writes that read first or overwrite)
     refreshHash        hash of the current refresh token
     parentRefreshHash  hash of the token the current one was rotated from ("-" for none)
     rotatedAt          when the current refresh token became current (s)
@@ -17,20 +20,26 @@ import contextlib
 from collections.abc import Mapping
 from typing import Any
 
-from authstate.documents.expressions import UpdateBuilder, decode_document, encode_document
+from authstate.documents.expressions import UpdateBuilder, decode_document
+from authstate.identifiers import user_id_key, user_id_of_key
+from authstate.limits import MAX_SESSION_DATA_BYTES
 from authstate.sessions.model import Session, UsedChild
-from authstate.storage.table import (
-    ConditionFailed,
-    Item,
-    MergeResult,
+from authstate.storage.documents import (
+    Counted,
     Precondition,
-    Table,
+    counted_attributes,
     merge_document,
-    undo_merge,
+    overwrite_document,
 )
+from authstate.storage.table import ConditionFailed, Item, Table
 
 PAYLOAD = "payload"
 DATA = "data"
+#: Each document's cap bookkeeping. Session data's cap is ``limits.MAX_SESSION_DATA_BYTES``; the
+#: custom claims' comes from the settings, with each merge.
+PAYLOAD_COUNTED = Counted.beside(PAYLOAD)
+DATA_COUNTED = Counted.beside(DATA)
+DATA_CAP = DATA_COUNTED.capped_at(MAX_SESSION_DATA_BYTES)
 USER_INDEX = "byUser"
 NO_PARENT = "-"
 #: ``signingKey`` of a session whose tokens the static key signs (absent: the rotating keys).
@@ -55,6 +64,9 @@ class _Live(Precondition):
     def add_to(self, builder: UpdateBuilder) -> None:
         builder.condition(f"{builder.name('expiresAt')}>{builder.value({'N': str(self._now)})}")
 
+    def holds(self, item: Item) -> bool:
+        return int(item["expiresAt"]["N"]) > self._now
+
 
 def _key(handle: str) -> Item:
     return {"sessionHandle": {"S": handle}}
@@ -66,7 +78,7 @@ def session_from_item(item: Item) -> Session:
     rotated = item.get("rotatedAt")
     return Session(
         handle=item["sessionHandle"]["S"],
-        user_id=item["userId"]["S"],
+        user_id=user_id_of_key(item["userId"]["S"]),
         tenant_id=item["tenantId"]["S"],
         payload=decode_document(item.get(PAYLOAD)),
         created_ms=int(item["createdAt"]["N"]),
@@ -93,10 +105,10 @@ class SessionStore:
         botocore retried it: that is success."""
         item: Item = {
             **_key(session.handle),
-            "userId": {"S": session.user_id},
+            "userId": {"S": user_id_key(session.user_id)},
             "tenantId": {"S": session.tenant_id},
-            PAYLOAD: encode_document(session.payload),
-            DATA: encode_document(data),
+            **counted_attributes(PAYLOAD, session.payload, PAYLOAD_COUNTED),
+            **counted_attributes(DATA, data, DATA_COUNTED),
             "createdAt": {"N": str(session.created_ms)},
             "expiresAt": {"N": str(session.expires_at)},
             "refreshHash": {"S": session.refresh_hash},
@@ -132,7 +144,7 @@ class SessionStore:
     def handles_of_user(self, user_id: str, tenant_id: str | None, now: float) -> list[str]:
         """Live sessions of a user (all tenants, or one), from the ``byUser`` index, not a scan."""
         names = {"#u": "userId", "#e": "expiresAt"}
-        values: dict[str, Any] = {":u": {"S": user_id}, ":now": {"N": str(int(now))}}
+        values: dict[str, Any] = {":u": {"S": user_id_key(user_id)}, ":now": {"N": str(int(now))}}
         condition = "#u=:u"
         if tenant_id is not None:
             names["#t"] = "tenantId"
@@ -149,36 +161,47 @@ class SessionStore:
 
     # -- documents -----------------------------------------------------------------------------
 
-    def merge_payload(self, handle: str, update: Mapping[str, Any], now: float) -> MergeResult:
-        """Merge into the custom claims of a live session (one UpdateItem, the item before it back)."""
-        return merge_document(self._table, _key(handle), PAYLOAD, update, precondition=_Live(now))
+    def merge_payload(
+        self, handle: str, update: Mapping[str, Any], now: float, *, limit: int, must_fit: bool
+    ) -> Session:
+        """Merge into the custom claims of a live session, within ``limit`` bytes (``storage.documents``:
+        one UpdateItem unless near it); the session right after it. ``must_fit``: a token will be
+        minted from it, so even a merge that shrinks claims over a lowered cap is refused.
+        Raises ``CapExceeded`` (nothing written) or ``ConditionFailed`` (no live session)."""
+        cap = PAYLOAD_COUNTED.capped_at(limit)
+        merged = merge_document(
+            self._table, _key(handle), PAYLOAD, update, cap=cap, must_fit=must_fit, precondition=_Live(now)
+        )
+        return session_from_item(merged.item)
 
     def merge_data(
         self, handle: str, update: Mapping[str, Any], now: float, *, return_document: bool = True
-    ) -> MergeResult:
-        return merge_document(
-            self._table, _key(handle), DATA, update, precondition=_Live(now), return_document=return_document
+    ) -> dict[str, Any] | None:
+        """Merge into the session data of a live session, within its limit: the data after it (``None``
+        without asking for it). Raises as :meth:`merge_payload`."""
+        merged = merge_document(
+            self._table,
+            _key(handle),
+            DATA,
+            update,
+            cap=DATA_CAP,
+            precondition=_Live(now),
+            return_document=return_document,
         )
-
-    def undo(self, handle: str, document: str, update: Mapping[str, Any], result: MergeResult) -> bool:
-        """Take a refused merge back (``storage.table.undo_merge``); ``False`` if the session is gone."""
-        return undo_merge(self._table, _key(handle), document, update, result)
+        return merged.document
 
     def put_data(self, handle: str, data: Mapping[str, Any], now: float) -> None:
-        """Overwrite the whole session data of a live session: one conditional UpdateItem."""
-        self._overwrite(handle, DATA, data, now)
+        """Overwrite the whole session data of a live session (checked to fit): one conditional UpdateItem."""
+        overwrite_document(
+            self._table, _key(handle), DATA, data, counted=DATA_COUNTED, precondition=_Live(now)
+        )
 
     def put_payload(self, handle: str, payload: Mapping[str, Any], now: float) -> None:
         """Overwrite the whole custom claims of a live session (what a SuperTokens SDK's offline
         merge asks for: it has read the claims and sends them back merged; last writer wins)."""
-        self._overwrite(handle, PAYLOAD, payload, now)
-
-    def _overwrite(self, handle: str, document: str, value: Mapping[str, Any], now: float) -> None:
-        builder = UpdateBuilder()
-        builder.set(builder.name(document), encode_document(value)).bump_version()
-        builder.condition(f"attribute_exists({builder.name('sessionHandle')})")
-        _Live(now).add_to(builder)
-        self._table.update(_key(handle), builder.build(), return_values="NONE")
+        overwrite_document(
+            self._table, _key(handle), PAYLOAD, payload, counted=PAYLOAD_COUNTED, precondition=_Live(now)
+        )
 
     # -- refresh-token state -------------------------------------------------------------------
 
