@@ -38,8 +38,10 @@ sam-validate: setup-sam  ## template.yaml, and its multi-Region variants (tools/
 	$(PY) -m tools.template_variants .aws-sam/variants >/dev/null
 	for template in .aws-sam/variants/*.json; do .venv-sam/bin/sam validate --lint --template $$template || exit 1; done
 
-sam-build: setup-sam  ## needs python3.13 on PATH: the dev venv provides it
+sam-build: setup-sam  ## the template's architecture into .aws-sam/build, x86_64 into .aws-sam/build-x86_64 (no Docker; needs python3.13 on PATH: the dev venv provides it), each layer's native wheels checked
 	.venv-sam/bin/sam build
+	.venv-sam/bin/sam build --build-dir .aws-sam/build-x86_64 --parameter-overrides Architecture=x86_64
+	$(PY) -m pytest -q -m sam_build tests/sambuild
 
 deploy: sam-build  ## sam deploy with samconfig.toml (needs AWS credentials)
 	.venv-sam/bin/sam deploy

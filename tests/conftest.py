@@ -20,21 +20,24 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
-BROWSER_TESTS = Path(__file__).parent / "browser"
-MIGRATION_TESTS = Path(__file__).parent / "migration"
-#: Folders collected only when ``-m`` selects their marker or they are named on the command line.
-SEPARATE_SUITES = {BROWSER_TESTS: "browser", MIGRATION_TESTS: "migration"}
+#: Directories collected only when ``-m`` selects their marker or they are named on the command line:
+#: tests/browser (make test-browser; its own conftest imports Playwright, which only
+#: scripts/setup-browser.sh installs), tests/migration (make test-migration; the databases of
+#: scripts/setup-migration.sh) and tests/sambuild (make sam-build: they read what it built).
+SELECTED_ONLY = {
+    Path(__file__).parent / "browser": "browser",
+    Path(__file__).parent / "migration": "migration",
+    Path(__file__).parent / "sambuild": "sam_build",
+}
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """tests/browser (make test-browser) and tests/migration (make test-migration) are collected only
-    when ``-m`` selects their marker or they are named on the command line: a plain ``make test``
-    never imports them (nor Playwright, which only scripts/setup-browser.sh installs, nor needs the
-    databases of scripts/setup-migration.sh). Decided here, above them: their conftests import those."""
-    for folder, marker in SEPARATE_SUITES.items():
-        if not collection_path.is_relative_to(folder):
+    """A plain ``make test`` never imports the directories of :data:`SELECTED_ONLY`. Decided here,
+    above them: their conftests import what only their own setup installs."""
+    for directory, marker in SELECTED_ONLY.items():
+        if not collection_path.is_relative_to(directory):
             continue
-        named = any(Path(arg.split("::")[0]).resolve().is_relative_to(folder) for arg in config.args)
+        named = any(Path(arg.split("::")[0]).resolve().is_relative_to(directory) for arg in config.args)
         if named or re.search(rf"(?<!not )\b{marker}\b", config.getoption("markexpr") or ""):
             return None
         return True

@@ -2,9 +2,9 @@
 tables, keys and clients together. Handlers get them through Powertools' ``Depends`` (so tests
 override them with ``app.dependency_overrides``); ``bench/`` and tests build their own from these.
 
-Nothing here runs at import: the settings are read, and boto3 is imported, on the first request."""
-
-from __future__ import annotations
+Nothing here runs at import: the settings are read, and boto3 is imported, on the first request.
+Annotations are real types, not strings (no ``from __future__ import annotations``): Powertools reads
+the providers' type hints on every request, and strings would be compiled and evaluated each time."""
 
 from functools import cache
 
