@@ -6,7 +6,7 @@ autouse fixture) and the test runs last, so the other tests make most of that mi
 """
 
 # mypy: disable-error-code="import-not-found"
-# (see conftest.py: Playwright comes from scripts/setup-browser.sh)
+# (see conftest.py: Playwright comes from tools/scripts/setup-browser.sh)
 
 from __future__ import annotations
 

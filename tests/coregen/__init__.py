@@ -32,7 +32,7 @@ def _compiled() -> Path:
     if javac is None:
         raise RuntimeError(
             "javac is not on PATH: the core-format generator needs a JDK (Debian: apt-get install -y "
-            "openjdk-17-jdk-headless; scripts/setup-migration.sh installs it)"
+            "openjdk-17-jdk-headless; tools/scripts/setup-migration.sh installs it)"
         )
     digest = hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:16]
     target = Path(tempfile.gettempdir()) / f"authstate-coregen-{digest}"

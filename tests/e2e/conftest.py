@@ -1,4 +1,4 @@
-"""The local server as a subprocess (`python -m localrun serve`), reached over real HTTP."""
+"""The local server as a subprocess (`python -m tools.localrun serve`), reached over real HTTP."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import requests
 
-from localrun.process import local_server
+from tools.localrun.process import local_server
 
 API_KEY = "e2e-test-key"
 

@@ -19,10 +19,10 @@ import boto3
 import pytest
 
 from authstate.security import SecurityEvent
-from localrun.process import local_server
 from tests.e2e.conftest import API_KEY, Api, api_at
 from tests.e2e.test_admin_cli import admin
 from tests.e2e.test_security_events import Log, fields
+from tools.localrun.process import local_server
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient

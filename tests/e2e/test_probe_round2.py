@@ -17,8 +17,8 @@ import jwt
 import pytest
 import requests
 
-from localrun.process import local_server
 from tests.e2e.conftest import API_KEY, Api
+from tools.localrun.process import local_server
 
 #: Default ``MAX_CUSTOM_CLAIMS_BYTES``.
 CLAIMS_CAP = 4096

@@ -13,8 +13,8 @@ from authstate.sessions.refresh_tokens import RefreshTokenCodec
 from authstate.sessions.service import Sessions
 from authstate.sessions.store import SessionStore
 from authstate.storage.table import Table
-from localrun.dynamodb import client
 from tests.settings import settings_with
+from tools.localrun.dynamodb import client
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

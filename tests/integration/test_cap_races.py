@@ -19,10 +19,10 @@ from authstate.metadata import UserMetadata
 from authstate.sessions.model import AccessToken
 from authstate.sessions.service import Sessions
 from authstate.storage.table import Table
-from localrun.dynamodb import client
 from tests import concurrency
 from tests.concurrency import run_concurrently
 from tests.integration.harness import SETTINGS, Harness
+from tools.localrun.dynamodb import client
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -12,9 +12,9 @@ from authstate.errors import AuthstateError
 from authstate.limits import MAX_UPDATE_KEYS, MERGE_KEYS_PER_UPDATE
 from authstate.metadata import UserMetadata
 from authstate.storage.table import Table
-from bench.measure import CallCounter
-from localrun.dynamodb import client
 from tests.concurrency import run_concurrently
+from tools.bench.measure import CallCounter
+from tools.localrun.dynamodb import client
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -21,8 +21,6 @@ from authstate.errors import AuthstateError
 from authstate.limits import MAX_KEY_BYTES, MERGE_KEYS_PER_UPDATE
 from authstate.metadata import UserMetadata
 from authstate.storage.table import Table
-from localrun.dynamodb import client
-from localrun.template import Template
 from tests.property.strategies import (
     assert_exactly_equal,
     bulk_updates,
@@ -33,6 +31,8 @@ from tests.property.strategies import (
     root_keys,
     updates,
 )
+from tools.localrun.dynamodb import client
+from tools.localrun.template import Template
 
 pytestmark = pytest.mark.dynamodb
 

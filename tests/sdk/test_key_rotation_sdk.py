@@ -20,10 +20,10 @@ from pathlib import Path
 import boto3
 import pytest
 
-from localrun.process import local_server
 from tests.sdk.browser import Browser
 from tests.sdk.conftest import API_KEY, _serve_app
 from tests.sdk.recorder import CoreRecorder, recording
+from tools.localrun.process import local_server
 
 pytestmark = pytest.mark.sdk
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from localrun.template import ROOT
+from tools.localrun.template import ROOT
 
 PACKAGE = ROOT / "layers" / "authstate" / "authstate"
 

@@ -41,7 +41,7 @@ import pytest
 from authstate.sessions.core_sessions import CORE_KEY_PARTITION
 from authstate.sessions.keys import DEFAULT_PARTITION, PUBLIC_ATTRIBUTES
 from authstate.sessions.refresh_tokens import MAC_KEY_PARTITION
-from localrun.template import Template
+from tools.localrun.template import Template
 
 SECRET = "ApiKeySecret"
 META = "UserMetadataTable"

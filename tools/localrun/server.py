@@ -25,9 +25,9 @@ from urllib.parse import unquote
 
 import h11
 
-from localrun.gateway import BadTarget, Match, Router, Target, build_event, percent_encode_non_ascii
-from localrun.runtime import Functions
-from localrun.template import ROOT, Template
+from tools.localrun.gateway import BadTarget, Match, Router, Target, build_event, percent_encode_non_ascii
+from tools.localrun.runtime import Functions
+from tools.localrun.template import ROOT, Template
 
 #: API Gateway HTTP API's own request payload limit.
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
@@ -41,8 +41,8 @@ REQUEST_TIMEOUT_SECONDS = 30.0
 #: Where the local server (only) serves the OpenAPI document, when no template route matches it.
 OPENAPI_PATH = "/openapi.json"
 DOCS_PATH = "/docs"
-SWAGGER_UI = ROOT / "localrun" / "node_modules" / "swagger-ui-dist"
-#: Swagger UI for the document, from the npm package swagger-ui-dist (localrun/package.json): no CDN.
+SWAGGER_UI = ROOT / "tools" / "localrun" / "node_modules" / "swagger-ui-dist"
+#: Swagger UI for the document, from the npm package swagger-ui-dist (tools/localrun/package.json): no CDN.
 _SWAGGER_UI_FILES = {
     "swagger-ui.css": "text/css",
     "swagger-ui-bundle.js": "text/javascript",
@@ -77,7 +77,7 @@ _DOCS_PAGE = f"""<!DOCTYPE html>
 
 def openapi_document() -> bytes:
     """The contract Powertools builds from the functions (not a template route: local only)."""
-    from localrun.openapi import openapi_json
+    from tools.localrun.openapi import openapi_json
 
     return openapi_json()
 
@@ -217,7 +217,7 @@ def _event_headers(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
 def _docs(name: str) -> Reply:
     """Swagger UI: the page, or one of a fixed set of files of swagger-ui-dist (nothing else)."""
     if not (SWAGGER_UI / "swagger-ui-bundle.js").is_file():
-        return gateway_error(404, message="Swagger UI is not installed: run `npm ci` in localrun/")
+        return gateway_error(404, message="Swagger UI is not installed: run `npm ci` in tools/localrun/")
     if name in ("", "index.html"):
         return Reply(200, [("Content-Type", "text/html; charset=utf-8")], _DOCS_PAGE)
     if name in _SWAGGER_UI_FILES:

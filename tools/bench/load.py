@@ -1,7 +1,7 @@
-"""``python -m bench.load``: a bounded load run of the HTTP API, and a check (exit 1 on any anomaly).
+"""``python -m tools.bench.load``: a bounded load run of the HTTP API, and a check (exit 1 on any anomaly).
 
 Starts DynamoDB Local in memory (unless ``--dynamodb-endpoint`` names one already running), creates
-the template's tables, starts the local server (``python -m localrun serve``) as a subprocess on a
+the template's tables, starts the local server (``python -m tools.localrun serve``) as a subprocess on a
 loopback port, then runs T client threads over HTTP on 127.0.0.1 only. Each thread has a fixed plan
 (``--requests`` in all, shuffled, mixed by ``--mix``) and every thread stops at ``--time-limit``:
 
@@ -41,10 +41,10 @@ from typing import Any, Literal
 
 import requests
 
-from bench.measure import ms, non_negative_int, percentile_ms, positive_int
-from localrun.dynamodb import create_tables, running_dynamodb
-from localrun.process import local_server
-from localrun.template import Template
+from tools.bench.measure import ms, non_negative_int, percentile_ms, positive_int
+from tools.localrun.dynamodb import create_tables, running_dynamodb
+from tools.localrun.process import local_server
+from tools.localrun.template import Template
 
 type Operation = Literal["metadata", "merge", "refresh"]
 OPERATIONS: tuple[Operation, ...] = ("metadata", "merge", "refresh")
@@ -94,7 +94,7 @@ def _mix(text: str) -> tuple[int, int, int]:
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m bench.load",
+        prog="python -m tools.bench.load",
         description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

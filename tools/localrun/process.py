@@ -1,4 +1,4 @@
-"""``python -m localrun serve`` as a child process: for end-to-end tests, fault tests and load runs."""
+"""``python -m tools.localrun serve`` as a child process: for end-to-end tests, fault tests and load runs."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
-from localrun.dynamodb import free_port
-from localrun.template import ROOT
+from tools.localrun.dynamodb import free_port
+from tools.localrun.template import ROOT
 
 
 @contextlib.contextmanager
@@ -31,8 +31,8 @@ def local_server(
     template parameters' defaults. The server is stopped (SIGTERM, then SIGKILL) however the block ends."""
     port = free_port()
     command = [
-        sys.executable, "-m", "localrun", "serve", "--host", "127.0.0.1", "--port", str(port), "--quiet",
-        "--dynamodb-endpoint", dynamodb_endpoint, "--api-key", api_key, *extra_args,
+        sys.executable, "-m", "tools.localrun", "serve", "--host", "127.0.0.1", "--port", str(port),
+        "--quiet", "--dynamodb-endpoint", dynamodb_endpoint, "--api-key", api_key, *extra_args,
     ]  # fmt: skip
     if parameter_overrides:
         command += [

@@ -2,7 +2,7 @@
 
 The app is the SDK tests' FastAPI app (``tests/sdk/apps``: supertokens-python 0.31.4 initialised as
 the seeds do, anti-CSRF ``VIA_TOKEN``), driven over HTTP by their cookie-keeping client, its core
-requests relayed and counted by their recording proxy. All of it runs against ``python -m localrun
+requests relayed and counted by their recording proxy. All of it runs against ``python -m tools.localrun
 serve`` on the benchmark's DynamoDB Local.
 
 - **online merges**: T tabs of one session, each merging K distinct keys one request at a time
@@ -29,9 +29,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench.measure import ms, percentile_ms, render_table
-from localrun.dynamodb import free_port
-from localrun.process import local_server, serving
+from tools.bench.measure import ms, percentile_ms, render_table
+from tools.localrun.dynamodb import free_port
+from tools.localrun.process import local_server, serving
 
 if TYPE_CHECKING:  # the SDK tests' modules are imported on use: they need httpx and the SDK
     from tests.sdk.recorder import CoreRecorder

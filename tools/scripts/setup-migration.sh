@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # What the migration tests (tests/migration: moving from a SuperTokens core) need; idempotent.
-# 1. scripts/setup.sh --tests (the dev .venv with authstate-migrate, DynamoDB Local, the Node SDK);
+# 1. tools/scripts/setup.sh --tests (the dev .venv with authstate-migrate, DynamoDB Local, the Node SDK);
 # 2. Debian's postgresql and mariadb-server (apt-get, as root): the tests start their own servers on
 #    free ports in temporary directories, as they start DynamoDB Local; no system service is used;
 # 3. a JDK (javac) for the core-format token generator (tests/coregen/CoreGen.java).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
-scripts/setup.sh --tests
+tools/scripts/setup.sh --tests
 
 have_postgres() { ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }
 have_mariadb() { command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ]; }

@@ -23,7 +23,7 @@ from multiprocessing.connection import Connection
 from types import ModuleType
 from typing import Any, TextIO, cast
 
-from localrun.template import FunctionSpec, Template
+from tools.localrun.template import FunctionSpec, Template
 
 DEFAULT_API_KEY = "local-dev-key"
 #: Execution environments per function the server starts at most (``serve --max-environments``).

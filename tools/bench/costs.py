@@ -27,8 +27,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bench import prices
-from bench.measure import (
+from tools.bench import prices
+from tools.bench.measure import (
     CallCounter,
     CapacityMeter,
     interleave,
@@ -37,11 +37,11 @@ from bench.measure import (
     render_table,
     rounded,
 )
-from bench.operations import API_KEY, Functions, quiet
-from bench.sweep import Size
-from bench.workloads import USER_METADATA, metadata_item
-from localrun.runtime import configure_environment
-from localrun.template import Template
+from tools.bench.operations import API_KEY, Functions, quiet
+from tools.bench.sweep import Size
+from tools.bench.workloads import USER_METADATA, metadata_item
+from tools.localrun.runtime import configure_environment
+from tools.localrun.template import Template
 
 #: Document sizes: 300-byte keys (``"k00000":"x...x"``), so 34, 341 and 1,000 keys make about 10 KB,
 #: 100 KB and 300 KB of compact JSON.
@@ -264,7 +264,7 @@ class Results:
             *notes,
             "  sizes, in bytes of compact JSON: "
             + ", ".join(f"{size.label} {size.json_bytes:,}" for size in SIZES)
-            + f"; prices: bench/prices.py ({', '.join(p.sources)})",
+            + f"; prices: tools/bench/prices.py ({', '.join(p.sources)})",
         ]
 
     def memory_table(self) -> list[str]:

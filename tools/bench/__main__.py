@@ -1,4 +1,4 @@
-"""``python -m bench [--section S ...] [--json [PATH]] [...]``: authstate against the honest baselines.
+"""``python -m tools.bench [--section S ...] [--json [PATH]] [...]``: authstate against the honest baselines.
 
 Starts DynamoDB Local in memory (unless ``--dynamodb-endpoint`` names one already running), creates
 the template's tables, then runs the sections (all by default, about 5 minutes on 2 cores):
@@ -37,16 +37,16 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import caps, cold, costs, operations, report, sdk, sweep
-from bench.measure import non_negative_int, positive_int
-from bench.runner import make_clients, run, run_workload
-from bench.workloads import WORKLOADS
-from localrun.dynamodb import client, create_tables, find_jar, running_dynamodb
-from localrun.template import ROOT, Template
+from tools.bench import caps, cold, costs, operations, report, sdk, sweep
+from tools.bench.measure import non_negative_int, positive_int
+from tools.bench.runner import make_clients, run, run_workload
+from tools.bench.workloads import WORKLOADS
+from tools.localrun.dynamodb import client, create_tables, find_jar, running_dynamodb
+from tools.localrun.template import ROOT, Template
 
 SECTIONS = ("baselines", "sweep", "http", "operations", "cost", "cold", "sdk", "caps")
-#: Where a bare ``--json`` writes (bench/.gitignore keeps it out of git).
-DEFAULT_JSON = ROOT / "bench" / "results.json"
+#: Where a bare ``--json`` writes (tools/bench/.gitignore keeps it out of git).
+DEFAULT_JSON = ROOT / "tools" / "bench" / "results.json"
 #: ``--quick``: a smoke run of every section, in about a minute; figures too few to compare.
 QUICK = {
     "rounds": 1,
@@ -62,7 +62,7 @@ QUICK = {
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m bench",
+        prog="python -m tools.bench",
         description=(__doc__ or "").split("\n\n", 1)[1],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

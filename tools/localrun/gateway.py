@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote_to_bytes
 
-from localrun.template import ANY_METHOD, DEFAULT_ROUTE, Route, Template
+from tools.localrun.template import ANY_METHOD, DEFAULT_ROUTE, Route, Template
 
 
 class BadTarget(ValueError):

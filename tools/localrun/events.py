@@ -1,6 +1,6 @@
 """The sample events' table, events/README.md: which function each event is for and what it answers.
 
-The table is the one source: ``python -m localrun events`` prints it, ``localrun invoke`` quotes a
+The table is the one source: ``python -m tools.localrun events`` prints it, ``localrun invoke`` quotes a
 row, and tests/e2e/test_events.py invokes every event and checks its row."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from localrun.template import ROOT
+from tools.localrun.template import ROOT
 
 EVENTS_DIR = ROOT / "events"
 TABLE = EVENTS_DIR / "README.md"

@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from localrun.template import FunctionSpec, Template
+from tools.localrun.template import FunctionSpec, Template
 
 TITLE = "authstate"
 VERSION = "0.2.0"

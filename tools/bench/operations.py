@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from authstate.metadata import DOCUMENT
-from bench.measure import CallCounter, interleave, median, median_ms, ratio, rounded
-from bench.workloads import USER_METADATA, bare_update, metadata_item, user_key
-from localrun.gateway import Router, build_event
-from localrun.gateway import Target as RequestTarget
-from localrun.runtime import LambdaContext, configure_environment, load_module
-from localrun.template import Template
+from tools.bench.measure import CallCounter, interleave, median, median_ms, ratio, rounded
+from tools.bench.workloads import USER_METADATA, bare_update, metadata_item, user_key
+from tools.localrun.gateway import Router, build_event
+from tools.localrun.gateway import Target as RequestTarget
+from tools.localrun.runtime import LambdaContext, configure_environment, load_module
+from tools.localrun.template import Template
 
 API_KEY = "bench-operations-key"
 FLOOR = "floor: bare UpdateItem"

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from authstate.storage.client import items_parsed_as_json
-from bench.measure import CallCounter, median, percentile_ms, rounded
-from bench.workloads import Apply, Contender, Target, Workload
+from tools.bench.measure import CallCounter, median, percentile_ms, rounded
+from tools.bench.workloads import Apply, Contender, Target, Workload
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

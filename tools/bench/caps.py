@@ -3,7 +3,7 @@ beside the figures of the design before it (write, measure, undo; merges over 20
 
 Each case runs through the services on a session or user of its own, made first; the calls of the
 merge alone are counted. The "before" column was measured by this same code on main at 42b640f
-(the last commit with the undo), on DynamoDB Local: ``python -m bench --section caps`` there gave it.
+(the last commit with the undo), on DynamoDB Local: ``python -m tools.bench --section caps`` there gave it.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from authstate.sessions.service import Sessions
 from authstate.sessions.store import SessionStore
 from authstate.storage.client import items_parsed_as_json
 from authstate.storage.table import Table
-from bench.measure import CallCounter
-from bench.workloads import SESSIONS, SIGNING_KEYS, USER_METADATA, settings
-from localrun.dynamodb import client
+from tools.bench.measure import CallCounter
+from tools.bench.workloads import SESSIONS, SIGNING_KEYS, USER_METADATA, settings
+from tools.localrun.dynamodb import client
 
 #: The custom-claims cap the cases are built around (the template's default).
 CAP = 4096

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # make demo: authstate (the local server, 60 s access tokens) and the example app (examples/app),
 # whose SuperTokens core is authstate's /cdi. Prints the URL to open; Ctrl-C stops both.
-#   AUTHSTATE_PORT=3000 APP_PORT=3001 API_KEY=local-dev-key ACCESS_TOKEN_TTL=60 scripts/demo.sh
+#   AUTHSTATE_PORT=3000 APP_PORT=3001 API_KEY=local-dev-key ACCESS_TOKEN_TTL=60 tools/scripts/demo.sh
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 AUTHSTATE_PORT=${AUTHSTATE_PORT:-3000}
 APP_PORT=${APP_PORT:-3001}
@@ -11,7 +11,7 @@ API_KEY=${API_KEY:-local-dev-key}
 ACCESS_TOKEN_TTL=${ACCESS_TOKEN_TTL:-60}  # seconds; the template's minimum, so refreshes come often
 PY=.venv/bin/python
 
-scripts/setup-browser.sh --no-browser  # the example's packages and supertokens-web-js; no Chromium needed
+tools/scripts/setup-browser.sh --no-browser  # the example's packages and supertokens-web-js; no Chromium needed
 
 for port in "$AUTHSTATE_PORT" "$APP_PORT"; do
   if "$PY" -c 'import socket, sys; s = socket.socket(); sys.exit(s.connect_ex(("127.0.0.1", int(sys.argv[1]))) != 0)' "$port"; then
@@ -54,7 +54,7 @@ EOF
 
 echo "demo: starting authstate on http://127.0.0.1:$AUTHSTATE_PORT (DynamoDB Local in memory, access tokens" \
      "live $ACCESS_TOKEN_TTL s) ..." >&2
-"$PY" -m localrun serve --host 127.0.0.1 --port "$AUTHSTATE_PORT" --api-key "$API_KEY" \
+"$PY" -m tools.localrun serve --host 127.0.0.1 --port "$AUTHSTATE_PORT" --api-key "$API_KEY" \
   --parameter-overrides "AccessTokenTtlSeconds=$ACCESS_TOKEN_TTL" >"$logs/authstate.log" 2>&1 &
 pids+=($!)
 wait_for "http://127.0.0.1:$AUTHSTATE_PORT/" authstate "${pids[-1]}"

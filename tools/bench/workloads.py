@@ -1,4 +1,4 @@
-"""Workloads and their contenders: what the concurrent section of ``python -m bench`` runs, and the
+"""Workloads and their contenders: what the concurrent section of ``python -m tools.bench`` runs, and the
 single-update functions the size sweep (:mod:`bench.sweep`) times one at a time.
 
 Every workload has the same shape: T threads each apply N updates, every update setting a distinct

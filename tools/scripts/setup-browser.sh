@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # What the example app (examples/app) and its browser tests (tests/browser) need; idempotent.
-#   scripts/setup-browser.sh               everything: make test-browser
-#   scripts/setup-browser.sh --no-browser  all but Chromium: make demo (you bring the browser)
-# 1. scripts/setup.sh (the dev .venv, DynamoDB Local);
+#   tools/scripts/setup-browser.sh               everything: make test-browser
+#   tools/scripts/setup-browser.sh --no-browser  all but Chromium: make demo (you bring the browser)
+# 1. tools/scripts/setup.sh (the dev .venv, DynamoDB Local);
 # 2. examples/app/requirements.txt (supertokens-python, FastAPI, uvicorn) and tests/browser/requirements.txt
 #    (Playwright's Python client) into .venv;
 # 3. supertokens-web-js from npm (npm ci in examples/app/web), served by the example backend: no CDN;
 # 4. Debian's chromium and chromium-driver (apt-get, as root), unless CHROMIUM names another Chromium.
 #    Playwright drives that executable: its own browser download is never used.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
-scripts/setup.sh
+tools/scripts/setup.sh
 
 with_browser=1
 if [ "${1:-}" = "--no-browser" ]; then with_browser=0; fi

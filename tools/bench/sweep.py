@@ -9,7 +9,7 @@ the measurement. All cases are timed one at a time, interleaved (:func:`bench.me
 - **in process**: the layer's own calls on one botocore client against DynamoDB Local, next to the
   floor (a bare UpdateItem, ``ReturnValues=NONE``) and the version-locked Get+Put of the same item
   (for metadata also the naive Get+Put: one thread loses nothing, so it is timed alone here);
-- **HTTP**: the same merges through ``python -m localrun serve`` (one request at a time, keep-alive),
+- **HTTP**: the same merges through ``python -m tools.localrun serve`` (one request at a time, keep-alive),
   what a caller sees, interleaved with the floor on the same items (in process): a route's growth
   from empty to ~300 KB is judged against the floor's growth in the same run.
 
@@ -35,8 +35,8 @@ from authstate.documents.jsondoc import size as json_size
 from authstate.metadata import DOCUMENT, UserMetadata
 from authstate.sessions.store import DATA, SessionStore
 from authstate.storage.client import items_parsed_as_json
-from bench.measure import CallCounter, interleave, median_ms, ratio, rounded
-from bench.workloads import (
+from tools.bench.measure import CallCounter, interleave, median_ms, ratio, rounded
+from tools.bench.workloads import (
     SESSIONS,
     USER_METADATA,
     Target,
@@ -318,7 +318,7 @@ def over_http(
     """One table: every HTTP merge, by size, through the local server (started and stopped here)."""
     import requests
 
-    from localrun.process import local_server
+    from tools.localrun.process import local_server
 
     session = requests.Session()
     session.headers.update({"api-key": API_KEY, "content-type": "application/json"})

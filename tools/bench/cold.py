@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.measure import ratio, rounded
-from localrun.template import ROOT, Template
+from tools.bench.measure import ratio, rounded
+from tools.localrun.template import ROOT, Template
 
 BASELINE = 'import boto3; boto3.client("dynamodb")'
 #: The baseline is sampled before every second function of a round: A B C A D E A ...
