@@ -3,7 +3,7 @@ PY := .venv/bin/python
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: openapi setup setup-tests setup-sam run test test-unit lint typecheck sam-validate sam-build deploy bench bench-json load load-quick checkov fuzz ci demo test-browser test-migration
+.PHONY: openapi routes setup setup-tests setup-sam run test test-unit lint typecheck sam-validate sam-build deploy bench bench-json load load-quick checkov fuzz ci demo test-browser test-migration
 
 setup:
 	@tools/scripts/setup.sh
@@ -49,6 +49,8 @@ deploy: sam-build  ## sam deploy with samconfig.toml (needs AWS credentials)
 openapi: setup  ## the OpenAPI documents, built by Powertools from the functions: openapi.json and cdi-openapi.json (the CDI's)
 	@$(PY) -c 'from pathlib import Path; from tools.localrun.openapi import write_documents; print(*(f"wrote {p.name}" for p in write_documents(Path("."))), sep="\n")'
 
+routes: setup  ## writes layers/authstate/authstate/edge/api_routes.py from template.yaml's HttpApi events (after adding or changing a route)
+	@$(PY) -m tools.api_routes
 
 bench: setup  ## the store against the honest baselines on DynamoDB Local, one table per section (ARGS='--section sweep' etc.)
 	$(PY) -m tools.bench $(ARGS)
