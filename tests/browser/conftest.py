@@ -69,6 +69,7 @@ def authstate_url(dynamodb_endpoint: str, output_dir: Path) -> Iterator[str]:
         dynamodb_endpoint,
         API_KEY,
         output_dir / "authstate.log",
+        extra_args=["--test-clock"],  # the aged tabs sign in with tokens that expire soon (test_example_app)
         parameter_overrides={
             "AccessTokenTtlSeconds": str(ACCESS_TOKEN_TTL_SECONDS),
         },

@@ -13,6 +13,7 @@ from authstate.sessions.refresh_tokens import RefreshTokenCodec
 from authstate.sessions.service import Sessions
 from authstate.sessions.store import SessionStore
 from authstate.storage.table import Table
+from tests.clock import ManualClock
 from tests.settings import settings_with
 from tools.localrun.dynamodb import client
 
@@ -28,24 +29,16 @@ SETTINGS = settings_with(
 
 
 @dataclass
-class Clock:
-    now: float = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@dataclass
 class Harness:
     sessions: Sessions
-    clock: Clock
+    clock: ManualClock
     make: Any  # (config=SETTINGS) -> Sessions sharing keys and MAC key, with a client of its own
 
 
 def make_harness(
     dynamodb: DynamoDBClient, dynamodb_endpoint: str, table_names: dict[str, str], unique_id: str
 ) -> Harness:
-    clock = Clock()
+    clock = ManualClock(1_800_000_000.0)
     mac_key = secrets.token_bytes(32)
 
     def make(connection: DynamoDBClient = dynamodb, config: Settings = SETTINGS) -> Sessions:
@@ -57,7 +50,7 @@ def make_harness(
             partition=f"keys-{unique_id}",
         )
         codec = RefreshTokenCodec(mac_key)
-        store = SessionStore(Table(table_names["SessionsTable"], lambda: connection))
+        store = SessionStore(Table(table_names["SessionsTable"], lambda: connection), sleep=clock.sleep)
         return Sessions(store, keyring, lambda: codec, config, clock)
 
     sessions = make()

@@ -15,7 +15,7 @@ PACKAGE = ROOT / "layers" / "authstate" / "authstate"
 #: Floors, lowest first: each name is a module or folder of the package.
 FLOORS: list[set[str]] = [
     {"errors", "limits"},
-    {"identifiers", "documents"},
+    {"identifiers", "documents", "clock"},
     {"config", "storage", "security"},
     {"metadata", "sessions"},
     {"services"},

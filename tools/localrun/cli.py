@@ -197,7 +197,12 @@ def serve(arguments: argparse.Namespace) -> int:
         if arguments.log_level:
             os.environ["POWERTOOLS_LOG_LEVEL"] = arguments.log_level
         progress(f"starting the HTTP server on {arguments.host}:{arguments.port} ...")
-        functions = Functions(template, isolated=True, max_environments=arguments.max_environments)
+        functions = Functions(
+            template,
+            isolated=True,
+            max_environments=arguments.max_environments,
+            test_clock=arguments.test_clock,
+        )
         server = make_server(template, functions, arguments.host, arguments.port, arguments.quiet)
         url = f"http://{arguments.host}:{server.server_port}"
         text = banner(
@@ -327,6 +332,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_MAX_ENVIRONMENTS,
         help="execution environments (worker processes) per function at most; more requests at once wait"
         f" for a free one, as under a Lambda reserved concurrency (default: {DEFAULT_MAX_ENVIRONMENTS})",
+    )
+    serve_parser.add_argument(
+        "--test-clock",
+        action="store_true",
+        help='for tests: PUT /_localrun/clock {"offsetSeconds": N} sets the functions\' clock N seconds'
+        " ahead of the wall clock (a reuse window, a key cache or an expiry passes at once)",
     )
     serve_parser.set_defaults(run=serve)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import subprocess
 import sys
 import time
@@ -12,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 from tools.localrun.dynamodb import free_port
+from tools.localrun.server import CLOCK_PATH
 from tools.localrun.template import ROOT
 
 
@@ -90,3 +92,18 @@ def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log_path: Pa
                 output = log_path.read_text(errors="replace")[-4000:]
                 raise RuntimeError(f"{url} did not start serving:\n{output}") from None
             time.sleep(0.1)
+
+
+def set_clock(url: str, offset_seconds: float) -> None:
+    """Set the clock of a server started with ``--test-clock`` ``offset_seconds`` ahead of the wall
+    clock (0: back to it): every function sees it from its next invocation on."""
+    request = urllib.request.Request(  # noqa: S310 - our own loopback URL
+        url + CLOCK_PATH,
+        data=json.dumps({"offsetSeconds": offset_seconds}).encode(),
+        method="PUT",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        answered = json.loads(response.read())
+    if answered != {"offsetSeconds": float(offset_seconds)}:
+        raise RuntimeError(f"{url} did not move its clock: {answered}")

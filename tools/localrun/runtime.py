@@ -46,22 +46,18 @@ class LambdaContext:
         return max(0, self.deadline_ms - int(time.time() * 1000))
 
 
-def configure_environment(
+def lambda_environment(
     template: Template, dynamodb_endpoint: str, api_key: str, *, metrics: bool = False
-) -> None:
-    """Process environment as Lambda would see it, pointed at DynamoDB Local, never at AWS.
-    ``metrics``: the functions print Powertools' EMF metric lines (noise locally, so off by default)."""
-    for layer_dir in template.layer_dirs():
-        if str(layer_dir) not in sys.path:
-            sys.path.insert(0, str(layer_dir))
+) -> dict[str, str]:
+    """The variables a function sees in Lambda (the template's), pointed at DynamoDB Local, never at
+    AWS. ``metrics``: the functions print Powertools' EMF metric lines (noise locally, so off by default)."""
     merged: dict[str, str] = {}
     for spec in template.functions():
         for name, value in spec.environment.items():
             if merged.setdefault(name, value) != value:
                 raise ValueError(f"functions disagree on {name}; the local runner shares one environment")
-    os.environ.update(merged)
-    os.environ.pop("API_KEY_SECRET_ID", None)
-    os.environ.update(
+    merged.pop("API_KEY_SECRET_ID", None)
+    merged.update(
         {
             "AUTHSTATE_API_KEYS": api_key,
             "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
@@ -69,11 +65,27 @@ def configure_environment(
             "AWS_REGION": "us-east-1",
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",
+            "POWERTOOLS_METRICS_DISABLED": "false" if metrics else "true",
         }
     )
-    os.environ.pop("AWS_SESSION_TOKEN", None)
-    os.environ.pop("AWS_PROFILE", None)
-    os.environ["POWERTOOLS_METRICS_DISABLED"] = "false" if metrics else "true"
+    return merged
+
+
+#: What the environment of this machine must not pass on to a function run locally.
+UNSET_LOCALLY = ("API_KEY_SECRET_ID", "AWS_SESSION_TOKEN", "AWS_PROFILE")
+
+
+def configure_environment(
+    template: Template, dynamodb_endpoint: str, api_key: str, *, metrics: bool = False
+) -> None:
+    """This process's environment as Lambda would give it (:func:`lambda_environment`), and the
+    layer importable as in Lambda."""
+    for layer_dir in template.layer_dirs():
+        if str(layer_dir) not in sys.path:
+            sys.path.insert(0, str(layer_dir))
+    for name in UNSET_LOCALLY:
+        os.environ.pop(name, None)
+    os.environ.update(lambda_environment(template, dynamodb_endpoint, api_key, metrics=metrics))
 
 
 def metrics_enabled() -> bool:
@@ -156,11 +168,21 @@ class InProcessEnvironment:
         self._spec = spec
         self._handler = _load_handler(spec)
 
-    def invoke(self, event: dict[str, Any]) -> Any:
+    def invoke(self, event: dict[str, Any], clock_offset: float | None = None) -> Any:
+        if clock_offset is not None:
+            move_clock(clock_offset)
         return self._handler(event, _context(self._spec))
 
     def close(self) -> None:
         pass
+
+
+def move_clock(offset: float) -> None:
+    """Set the layer's clock ``offset`` seconds ahead of the wall clock (``serve --test-clock``): every
+    service of this process reads it from its next call on."""
+    from authstate import services
+
+    services.clock().offset = offset
 
 
 def _serve_invocations(spec: FunctionSpec, connection: Connection) -> None:
@@ -172,12 +194,14 @@ def _serve_invocations(spec: FunctionSpec, connection: Connection) -> None:
     sys.stdout = function_output(sys.stdout)  # before the function's Logger takes sys.stdout
     while True:
         try:
-            event = connection.recv()
+            event, clock_offset = connection.recv()
         except (EOFError, OSError, KeyboardInterrupt):
             return
         try:
             if handler is None:
                 handler = _load_handler(spec)
+            if clock_offset is not None:
+                move_clock(clock_offset)
             connection.send(("ok", handler(event, _context(spec))))
         except Exception as error:  # the function crashed: the gateway answers 500
             connection.send(("error", f"{type(error).__name__}: {error}"))
@@ -197,8 +221,8 @@ class WorkerProcess:
         self._process.start()
         child.close()
 
-    def invoke(self, event: dict[str, Any]) -> Any:
-        self._connection.send(event)
+    def invoke(self, event: dict[str, Any], clock_offset: float | None = None) -> Any:
+        self._connection.send((event, clock_offset))
         status, result = self._connection.recv()
         if status != "ok":
             raise RuntimeError(f"function failed: {result}")
@@ -249,10 +273,10 @@ class FunctionPool:
                     self._all.append(environment)
                 self._changed.notify()
 
-    def invoke(self, event: dict[str, Any]) -> Any:
+    def invoke(self, event: dict[str, Any], clock_offset: float | None = None) -> Any:
         environment = self._take_idle() or self._start()
         try:
-            return environment.invoke(event)
+            return environment.invoke(event, clock_offset)
         finally:
             with self._changed:
                 self._idle.append(environment)
@@ -267,20 +291,29 @@ class FunctionPool:
 
 class Functions:
     """Every function of the template, by logical id. ``isolated``: each execution environment in
-    a process of its own (the server); otherwise in this process (a single ``invoke``)."""
+    a process of its own (the server); otherwise in this process (a single ``invoke``).
+    ``test_clock``: ``clock_offset`` (seconds ahead of the wall clock) goes with every invocation, so a
+    test moves the time every function sees (``serve --test-clock``); otherwise the functions' clock is
+    the wall clock, untouched."""
 
     def __init__(
-        self, template: Template, *, isolated: bool = False, max_environments: int = DEFAULT_MAX_ENVIRONMENTS
+        self,
+        template: Template,
+        *,
+        isolated: bool = False,
+        max_environments: int = DEFAULT_MAX_ENVIRONMENTS,
+        test_clock: bool = False,
     ) -> None:
         self.pools = {
             spec.logical_id: FunctionPool(spec, isolated=isolated, max_environments=max_environments)
             for spec in template.functions()
         }
+        self.clock_offset: float | None = 0.0 if test_clock else None
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
         if logical_id not in self.pools:
             raise KeyError(f"no function {logical_id!r} (known: {', '.join(self.pools)})")
-        return self.pools[logical_id].invoke(event)
+        return self.pools[logical_id].invoke(event, self.clock_offset)
 
     def close(self) -> None:
         for pool in self.pools.values():

@@ -41,6 +41,8 @@ REQUEST_TIMEOUT_SECONDS = 30.0
 #: Where the local server (only) serves the OpenAPI document, when no template route matches it.
 OPENAPI_PATH = "/openapi.json"
 DOCS_PATH = "/docs"
+#: ``serve --test-clock`` only: ``GET`` the functions' clock offset, ``PUT {"offsetSeconds": N}`` to move it.
+CLOCK_PATH = "/_localrun/clock"
 SWAGGER_UI = ROOT / "tools" / "localrun" / "node_modules" / "swagger-ui-dist"
 #: Swagger UI for the document, from the npm package swagger-ui-dist (tools/localrun/package.json): no CDN.
 _SWAGGER_UI_FILES = {
@@ -136,8 +138,10 @@ class Gateway:
         except BadTarget as error:
             return gateway_error(400, str(error))
         if match is None:
-            local = self._local_page(method, parsed.raw_path) or self._lambda_invoke(
-                method, parsed.raw_path, body
+            local = (
+                self._local_page(method, parsed.raw_path)
+                or self._test_clock(method, parsed.raw_path, body)
+                or self._lambda_invoke(method, parsed.raw_path, body)
             )
             if local is not None:
                 return local
@@ -157,6 +161,23 @@ class Gateway:
         else:
             return None
         reply.function = "local page"
+        return reply
+
+    def _test_clock(self, method: str, path: str, body: bytes) -> Reply | None:
+        """``/_localrun/clock`` when serving with ``--test-clock``: the offset of the functions' clock
+        from the wall clock, which a test moves (``PUT {"offsetSeconds": 30}``) instead of sleeping."""
+        if path != CLOCK_PATH or self.functions.clock_offset is None or method not in ("GET", "PUT"):
+            return None
+        if method == "PUT":
+            try:
+                offset = json.loads(body)["offsetSeconds"]
+                if isinstance(offset, bool) or not isinstance(offset, int | float):
+                    raise TypeError
+            except (ValueError, KeyError, TypeError):
+                return gateway_error(400, message='send {"offsetSeconds": <number>}')
+            self.functions.clock_offset = float(offset)
+        reply = _json(200, json.dumps({"offsetSeconds": self.functions.clock_offset}).encode())
+        reply.function = "test clock"
         return reply
 
     def _lambda_invoke(self, method: str, path: str, body: bytes) -> Reply | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from authstate.documents.expressions import decode_document
@@ -19,8 +20,10 @@ def _key(user_id: str) -> dict[str, Any]:
 
 
 class UserMetadata:
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        """``sleep``: how a merge that lost a race waits before it tries again."""
         self._table = table
+        self._sleep = sleep
 
     def get(self, user_id: str) -> JsonObject:
         """The user's metadata; an unknown user reads as ``{}``."""
@@ -42,6 +45,7 @@ class UserMetadata:
             update,
             create_if_missing=True,
             return_document=return_document,
+            sleep=self._sleep,
         )
         return result.document
 

@@ -6,13 +6,15 @@ Nothing here runs at import: the settings are read, and boto3 is imported, on th
 Annotations are real types, not strings (no ``from __future__ import annotations``): Powertools reads
 the providers' type hints on every request, and strings would be compiled and evaluated each time."""
 
+from collections.abc import Callable
 from functools import cache
 
+from authstate.clock import Clock
 from authstate.config import Settings
 from authstate.metadata import UserMetadata
-from authstate.sessions.core_sessions import CoreSessions
+from authstate.sessions.core_sessions import CORE_KEY_PARTITION, CoreSessions
 from authstate.sessions.jwts import JwtSigner
-from authstate.sessions.keys import KeyRing
+from authstate.sessions.keys import DEFAULT_PARTITION, KeyRing
 from authstate.sessions.refresh_tokens import MAC_KEY_PARTITION, RefreshTokenCodec, load_mac_key
 from authstate.sessions.service import Sessions
 from authstate.sessions.store import SessionStore
@@ -25,21 +27,28 @@ def settings() -> Settings:
     return Settings.from_environment()
 
 
+@cache
+def clock() -> Clock:
+    """The one clock every service reads and every retry waits on (the local runner's tests move it)."""
+    return Clock()
+
+
 def table(name: str) -> Table:
     return Table(name, dynamodb_client)
 
 
 @cache
 def user_metadata() -> UserMetadata:
-    return UserMetadata(table(settings().user_metadata_table))
+    return UserMetadata(table(settings().user_metadata_table), sleep=clock().sleep)
 
 
-def keyring(config: Settings, *, can_sign: bool) -> KeyRing:
+def keyring(config: Settings, *, can_sign: bool, partition: str = DEFAULT_PARTITION) -> KeyRing:
     return KeyRing(
         table(config.signing_keys_table),
         rotation_seconds=config.signing_key_rotation_seconds,
         access_token_ttl_seconds=config.access_token_ttl_seconds,
         can_sign=can_sign,
+        partition=partition,
         cache_seconds=config.signing_key_cache_seconds,
     )
 
@@ -58,7 +67,7 @@ def verifying_keyring() -> KeyRing:
 @cache
 def jwt_signer() -> JwtSigner:
     """SuperTokens' JWT recipe (the CDI's ``/recipe/jwt``), on the signing keys."""
-    return JwtSigner(signing_keyring())
+    return JwtSigner(signing_keyring(), clock())
 
 
 @cache
@@ -67,19 +76,28 @@ def refresh_token_codec() -> RefreshTokenCodec:
     return RefreshTokenCodec(load_mac_key(table(settings().signing_keys_table), MAC_KEY_PARTITION))
 
 
-def build_sessions(config: Settings, keys: KeyRing) -> Sessions:
-    store = SessionStore(table(config.sessions_table))
-    core = CoreSessions(store, table(config.sessions_table), table(config.signing_keys_table))
-    return Sessions(store, keys, refresh_token_codec, config, core=core)
+def build_sessions(
+    config: Settings,
+    keys: KeyRing,
+    codec: Callable[[], RefreshTokenCodec],
+    time: Clock,
+    *,
+    core_key_partition: str = CORE_KEY_PARTITION,
+) -> Sessions:
+    """The sessions service on these keys; tests build theirs here too (partitions of their own)."""
+    store = SessionStore(table(config.sessions_table), sleep=time.sleep)
+    sessions_table, keys_table = table(config.sessions_table), table(config.signing_keys_table)
+    core = CoreSessions(store, sessions_table, keys_table, time, key_partition=core_key_partition)
+    return Sessions(store, keys, codec, config, time, core=core)
 
 
 @cache
 def sessions() -> Sessions:
     """Sessions that mint tokens (create, merge online, refresh)."""
-    return build_sessions(settings(), signing_keyring())
+    return build_sessions(settings(), signing_keyring(), refresh_token_codec, clock())
 
 
 @cache
 def verifying_sessions() -> Sessions:
     """Sessions that only verify tokens (verify, session data, reads and revocation)."""
-    return build_sessions(settings(), verifying_keyring())
+    return build_sessions(settings(), verifying_keyring(), refresh_token_codec, clock())

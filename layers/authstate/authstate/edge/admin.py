@@ -7,7 +7,6 @@ The event is a JSON object; the answer is ``{"status": "OK", ...}`` or ``{"statu
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Annotated, Any, cast
 
@@ -43,7 +42,7 @@ def rotate_signing_keys(event: dict[str, Any] | None) -> dict[str, Any]:
         where = ".".join(str(part) for part in first["loc"]) or "event"
         return _refused(AuthstateError(ErrorCode.VALIDATION_ERROR, f"{where}: {first['msg']}"))
     try:
-        rotation = services.verifying_keyring().rotate_now(time.time(), reason=request.reason)
+        rotation = services.verifying_keyring().rotate_now(services.clock()(), reason=request.reason)
     except AuthstateError as error:
         logger.error("signing-key rotation failed", extra={"code": str(error.code)})
         return _refused(error)

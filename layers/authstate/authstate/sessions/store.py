@@ -17,7 +17,8 @@ One item per session::
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from authstate.documents.expressions import UpdateBuilder, decode_document
@@ -116,8 +117,10 @@ def session_item(session: Session, data: Mapping[str, Any]) -> Item:
 
 
 class SessionStore:
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        """``sleep``: how a merge that lost a race waits before it tries again."""
         self._table = table
+        self._sleep = sleep
 
     # -- reads and lifecycle -------------------------------------------------------------------
 
@@ -179,7 +182,14 @@ class SessionStore:
         Raises ``CapExceeded`` (nothing written) or ``ConditionFailed`` (no live session)."""
         cap = PAYLOAD_COUNTED.capped_at(limit)
         merged = merge_document(
-            self._table, _key(handle), PAYLOAD, update, cap=cap, must_fit=must_fit, precondition=_Live(now)
+            self._table,
+            _key(handle),
+            PAYLOAD,
+            update,
+            cap=cap,
+            must_fit=must_fit,
+            precondition=_Live(now),
+            sleep=self._sleep,
         )
         return session_from_item(merged.item)
 
@@ -196,6 +206,7 @@ class SessionStore:
             cap=DATA_CAP,
             precondition=_Live(now),
             return_document=return_document,
+            sleep=self._sleep,
         )
         return merged.document
 

@@ -109,6 +109,7 @@ def merge_document(
     precondition: Precondition | None = None,
     create_if_missing: bool = False,
     return_document: bool = True,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Merged:
     """Root-level merge of ``update`` into the document ``attribute`` of one item, all or nothing.
 
@@ -117,9 +118,10 @@ def merge_document(
       unless ``must_fit``.
     - Item missing and ``create_if_missing``: a conditional put of the update (a first write).
     - ``return_document=False``: nothing is asked back (``Merged({}, None)``).
+    - ``sleep``: how a write that lost a race waits before it tries again (a test's clock skips it).
     Raises :class:`ConditionFailed` (with the item as it was) if the item or the precondition does
     not hold, ``409 CONFLICT`` if concurrent writes keep winning ``MAX_MERGE_ATTEMPTS`` times."""
-    merger = _Merger(table, key, attribute, update, cap, must_fit, precondition, return_document)
+    merger = _Merger(table, key, attribute, update, cap, must_fit, precondition, return_document, sleep)
     for _ in range(MAX_CREATE_ATTEMPTS):
         item = merger.whole(table.get(key)) if len(update) > MERGE_KEYS_PER_UPDATE else merger.fast()
         if isinstance(item, Merged):
@@ -168,9 +170,10 @@ class _Merger:
         must_fit: bool,
         precondition: Precondition | None,
         return_document: bool,
+        sleep: Callable[[float], None],
     ) -> None:
         self.table, self.key, self.attribute, self.update = table, key, attribute, update
-        self.cap, self.must_fit, self.precondition = cap, must_fit, precondition
+        self.cap, self.must_fit, self.precondition, self.sleep = cap, must_fit, precondition, sleep
         self.returns: ReturnValue = "ALL_NEW" if return_document else "NONE"
 
     def _builder(self) -> UpdateBuilder:
@@ -268,7 +271,7 @@ class _Merger:
                 return self._write(build(item))
             except ConditionFailed as failure:
                 item = failure.item
-                _pause(attempt)
+                self.sleep(_pause(attempt))
         raise _conflict()
 
     def _decide(self, cap: Cap, document: Mapping[str, Any], count: int | None) -> capped.Accepted:
@@ -310,9 +313,9 @@ def _number(item: Item, attribute: str) -> int | None:
     return None if value is None else int(value["N"])
 
 
-def _pause(attempt: int) -> None:
+def _pause(attempt: int) -> float:
     """Full jitter: a random pause up to ``RETRY_PAUSE * 2**attempt``, so racing writers spread out."""
-    time.sleep(random.uniform(0, RETRY_PAUSE * 2**attempt))  # noqa: S311 - not a secret
+    return random.uniform(0, RETRY_PAUSE * 2**attempt)  # noqa: S311 - not a secret
 
 
 def _conflict() -> AuthstateError:

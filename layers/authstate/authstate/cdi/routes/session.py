@@ -5,7 +5,6 @@ result; refusals are the services' errors, answered by ``answers``."""
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -50,7 +49,7 @@ Configured = Annotated[Settings, Depends(services.settings)]
 
 
 def _now_ms() -> int:
-    return int(time.time() * 1000)
+    return int(services.clock()() * 1000)
 
 
 def _handle(handle: str) -> str:
