@@ -10,7 +10,7 @@ from authstate.clock import Clock
 from authstate.edge import responses as r
 from authstate.edge.app import AuthstateResolver, lambda_entry, metrics, respond
 from authstate.edge.models import JwksResponse
-from authstate.sessions.keys import KeyRing
+from authstate.sessions.key_store import KeyRing
 
 app = AuthstateResolver(require_key=False)
 

@@ -20,7 +20,8 @@ from authstate import services
 from authstate.config import Settings
 from authstate.metadata import UserMetadata
 from authstate.sessions.jwts import JwtSigner
-from authstate.sessions.refresh_tokens import RefreshTokenCodec, load_mac_key
+from authstate.sessions.key_store import load_mac_key
+from authstate.sessions.refresh_tokens import RefreshTokenCodec
 from tests.clock import ManualClock
 from tools.localrun.events import EventCase
 from tools.localrun.runtime import (

@@ -13,7 +13,7 @@ import pytest
 
 from authstate.config import Settings
 from authstate.sessions.core_sessions import CoreSessions
-from authstate.sessions.keys import KeyRing
+from authstate.sessions.key_store import KeyRing
 from authstate.sessions.refresh_tokens import RefreshTokenCodec
 from authstate.sessions.service import Sessions
 from authstate.sessions.store import SessionStore

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from authstate.config import Settings
-from authstate.sessions.keys import KeyRing
+from authstate.sessions.key_store import KeyRing
 from authstate.sessions.refresh_tokens import RefreshTokenCodec
 from authstate.sessions.service import Sessions
 from authstate.sessions.store import SessionStore

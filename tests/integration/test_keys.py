@@ -13,7 +13,8 @@ import pytest
 
 from authstate.errors import AuthstateError, StorageUnavailable
 from authstate.sessions.access_tokens import mint_access_token, verify_access_token
-from authstate.sessions.keys import DEFAULT_CACHE_SECONDS, PUBLISH_AHEAD_SECONDS, KeyRing, SigningKey
+from authstate.sessions.key_store import DEFAULT_CACHE_SECONDS, PUBLISH_AHEAD_SECONDS, KeyRing
+from authstate.sessions.signing_keys import SigningKey
 from authstate.storage.table import Item, Table
 from tools.bench.measure import CallCounter
 from tools.localrun.dynamodb import client

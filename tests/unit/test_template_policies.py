@@ -7,12 +7,12 @@ update=UpdateItem, delete=DeleteItem, query=Query):
 - metadata (``metadata.UserMetadata``): GET reads (GetItem), DELETE deletes (DeleteItem); PATCH is
   ``storage.documents.merge_document(create_if_missing)``: one UpdateItem (a merge over 200 keys reads
   first: GetItem), and a conditional PutItem for a user's first write.
-- signing keys (``sessions.keys.KeyRing``, partition ``signing-keys`` of the signing-keys table):
+- signing keys (``sessions.key_store.KeyRing``, partition ``signing-keys`` of the signing-keys table):
   minting (create, online merge, refresh) reads the keys with their private halves (Query) and creates
   the slot's key if missing (PutItem). Verifying and the JWKS read only the public attributes
   (``dynamodb:Attributes`` + ``Select: SPECIFIC_ATTRIBUTES``: ``[signing-keys:public]`` below), so they
   can never read a private key; the JWKS also creates keys (PutItem).
-- refresh-token MAC key (``sessions.refresh_tokens.load_mac_key``, partition ``refresh-token-mac``):
+- refresh-token MAC key (``sessions.key_store.load_mac_key``, partition ``refresh-token-mac``):
   create and refresh read it once per warm Lambda (GetItem) and create it if absent (PutItem). Only
   these two functions may touch that partition (``dynamodb:LeadingKeys``).
 - a SuperTokens core's refresh-token key (``sessions.core_sessions``, partition ``core-refresh-key``):
@@ -39,8 +39,8 @@ from typing import Any
 import pytest
 
 from authstate.sessions.core_sessions import CORE_KEY_PARTITION
-from authstate.sessions.keys import DEFAULT_PARTITION, PUBLIC_ATTRIBUTES
-from authstate.sessions.refresh_tokens import MAC_KEY_PARTITION
+from authstate.sessions.key_store import MAC_KEY_PARTITION
+from authstate.sessions.signing_keys import DEFAULT_PARTITION, PUBLIC_ATTRIBUTES
 from tools.localrun.template import Template
 
 SECRET = "ApiKeySecret"

@@ -28,8 +28,8 @@ from authstate.sessions.access_tokens import (
     mint_access_token,
     verify_access_token,
 )
-from authstate.sessions.keys import SigningKey
 from authstate.sessions.service import SDK_CLAIMS
+from authstate.sessions.signing_keys import SigningKey
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey

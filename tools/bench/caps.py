@@ -15,7 +15,7 @@ from typing import Any
 
 from authstate.errors import AuthstateError
 from authstate.metadata import UserMetadata
-from authstate.sessions.keys import KeyRing
+from authstate.sessions.key_store import KeyRing
 from authstate.sessions.refresh_tokens import RefreshTokenCodec
 from authstate.sessions.service import Sessions
 from authstate.sessions.store import SessionStore

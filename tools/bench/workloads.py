@@ -38,7 +38,7 @@ from authstate.documents.merge import merge
 from authstate.errors import AuthstateError, ErrorCode
 from authstate.metadata import DOCUMENT, UserMetadata
 from authstate.sessions.access_tokens import mint_access_token
-from authstate.sessions.keys import KeyRing
+from authstate.sessions.key_store import KeyRing
 from authstate.sessions.model import AccessToken
 from authstate.sessions.refresh_tokens import RefreshTokenCodec
 from authstate.sessions.rules import (

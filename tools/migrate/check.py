@@ -23,7 +23,7 @@ from authstate.sessions.core_tokens import (
     sha256_hex,
     stored_core_hash,
 )
-from authstate.sessions.keys import KeyRing
+from authstate.sessions.key_store import KeyRing
 from authstate.sessions.refresh_tokens import token_hash
 from authstate.sessions.store import SessionStore
 from authstate.storage.table import Table

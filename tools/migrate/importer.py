@@ -30,7 +30,7 @@ from authstate.limits import MAX_NESTING_DEPTH
 from authstate.metadata import DOCUMENT
 from authstate.sessions.core_sessions import IMPORTED_AT
 from authstate.sessions.core_tokens import CORE_HASH_PREFIX, is_core_hash
-from authstate.sessions.keys import CLOCK_SKEW_SECONDS
+from authstate.sessions.signing_keys import CLOCK_SKEW_SECONDS
 from tools.migrate.ledger import GONE, IMPORTED, PHASES, REFUSED, Ledger, Run
 from tools.migrate.plan import (
     REASONS,

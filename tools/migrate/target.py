@@ -23,7 +23,7 @@ from authstate.sessions.core_sessions import (
     session_key,
 )
 from authstate.sessions.core_tokens import is_core_hash
-from authstate.sessions.keys import DEFAULT_PARTITION, IMPORTED_SORT_KEY_PREFIX
+from authstate.sessions.signing_keys import DEFAULT_PARTITION, IMPORTED_SORT_KEY_PREFIX
 from authstate.sessions.store import DATA, DATA_COUNTED, PAYLOAD, PAYLOAD_COUNTED
 from authstate.storage.table import ConditionFailed, Item, Table, dynamodb_errors
 from tools.migrate.plan import PlannedSession

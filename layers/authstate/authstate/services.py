@@ -14,9 +14,10 @@ from authstate.config import Settings
 from authstate.metadata import UserMetadata
 from authstate.sessions.core_sessions import CORE_KEY_PARTITION, CoreSessions
 from authstate.sessions.jwts import JwtSigner
-from authstate.sessions.keys import DEFAULT_PARTITION, KeyRing
-from authstate.sessions.refresh_tokens import MAC_KEY_PARTITION, RefreshTokenCodec, load_mac_key
+from authstate.sessions.key_store import MAC_KEY_PARTITION, KeyRing, load_mac_key
+from authstate.sessions.refresh_tokens import RefreshTokenCodec
 from authstate.sessions.service import Sessions
+from authstate.sessions.signing_keys import DEFAULT_PARTITION
 from authstate.sessions.store import SessionStore
 from authstate.storage.client import dynamodb_client
 from authstate.storage.table import Table

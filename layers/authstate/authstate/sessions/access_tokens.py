@@ -1,4 +1,5 @@
-"""Access tokens: RS256 JWTs signed with the current slot's key, verified against the keyring.
+"""Access tokens (no I/O): RS256 JWTs signed with the current slot's key, verified against the keys
+the caller holds (a keyring).
 
 The format is SuperTokens' access token v5, so that its SDKs verify our tokens locally: header
 ``{"alg": "RS256", "typ": "JWT", "kid": "d-…", "version": "5"}``; claims ``sub``, ``exp``, ``iat``
@@ -31,7 +32,7 @@ from authstate.limits import MAX_NESTING_DEPTH
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-    from authstate.sessions.keys import SigningKey
+    from authstate.sessions.signing_keys import SigningKey
 
 ALGORITHM: Final = "RS256"
 #: The access-token format version (a string, as SuperTokens' SDKs require).

@@ -6,7 +6,7 @@ An imported session is an ordinary session item whose ``refreshHash`` holds ``co
 ``coreImportedAt`` says when it was imported. The app's ``refresh_token_key`` is one item of the signing
 keys table (partition ``core-refresh-key``, which IAM lets only the refreshing functions read), expiring
 with the last imported session; the core's public keys are verify-only keys of the signing-keys
-partition (``sessions.keys``).
+partition (``sessions.signing_keys``).
 
 A refresh with a core token (``CoreSessions.presented``), as the core's refresh decides it:
 
@@ -45,14 +45,14 @@ from authstate.sessions.core_tokens import (
     sha256_hex,
     stored_core_hash,
 )
-from authstate.sessions.keys import DEFAULT_PARTITION, IMPORTED_SORT_KEY_PREFIX
 from authstate.sessions.model import AccessToken, Session
 from authstate.sessions.refresh_tokens import NO_PARENT, RefreshToken
+from authstate.sessions.signing_keys import DEFAULT_PARTITION, IMPORTED_SORT_KEY_PREFIX
 from authstate.sessions.store import SessionStore
 from authstate.storage.table import ConditionFailed, Item, Table
 
 if TYPE_CHECKING:
-    from authstate.sessions.keys import KeyRing
+    from authstate.sessions.key_store import KeyRing
 
 #: The partition of the core's refresh-token key (IAM: only the functions that refresh may read it).
 CORE_KEY_PARTITION: Final = "core-refresh-key"
@@ -103,7 +103,8 @@ def core_key_from_item(item: Item) -> CoreRefreshKey:
 def imported_key_item(
     kid: str, jwk: dict[str, str], expires_at: int, partition: str = DEFAULT_PARTITION
 ) -> Item:
-    """A verify-only key (a core's public key): listed in the JWKS, never a signer (``sessions.keys``)."""
+    """A verify-only key (a core's public key): listed in the JWKS, never a signer
+    (``sessions.signing_keys``)."""
     return {
         "pk": {"S": partition},
         "sk": {"S": IMPORTED_SORT_KEY_PREFIX + kid},

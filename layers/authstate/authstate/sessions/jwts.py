@@ -18,7 +18,7 @@ from jwt import api_jws
 
 from authstate.documents.jsondoc import dumps
 from authstate.sessions.access_tokens import ALGORITHM
-from authstate.sessions.keys import KeyRing
+from authstate.sessions.key_store import KeyRing
 
 
 class JwtSigner:

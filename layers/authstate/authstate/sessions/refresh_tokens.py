@@ -1,4 +1,5 @@
-"""Opaque refresh tokens: ``rt1.<sessionHandle>.<parentHash>.<nonce>.<mac>``.
+"""Opaque refresh tokens: ``rt1.<sessionHandle>.<parentHash>.<nonce>.<mac>`` (no I/O: the MAC key is
+read by ``sessions.key_store.load_mac_key``).
 
 Only hashes of refresh tokens are stored. A token carries the hash of the token it was rotated
 from (its parent), so one conditional UpdateItem can tell "current token" from "first use of a
@@ -19,11 +20,9 @@ from dataclasses import dataclass
 from authstate.errors import AuthstateError, ErrorCode
 from authstate.identifiers import REFRESH_TOKEN_PREFIX, looks_like_jwt
 from authstate.limits import MAX_OPAQUE_TOKEN_CHARS
-from authstate.storage.table import ConditionFailed, Item, Table
 
 PREFIX = REFRESH_TOKEN_PREFIX
 NO_PARENT = "-"
-MAC_KEY_PARTITION = "refresh-token-mac"
 
 
 def _b64(data: bytes) -> str:
@@ -83,19 +82,3 @@ def access_token_as_refresh_token() -> AuthstateError:
         f"(`refreshToken.token` of the session's creation or last refresh, `{PREFIX}.` and more)"
     )
     return AuthstateError(ErrorCode.REFRESH_TOKEN_INVALID, message)
-
-
-def load_mac_key(table: Table, partition: str = MAC_KEY_PARTITION) -> bytes:
-    """The service's refresh-token MAC key: created once (conditional put), then read."""
-    key = {"pk": {"S": partition}, "sk": {"S": "v1"}}
-    item = table.get(key)
-    if item is None:
-        candidate: Item = {**key, "secret": {"B": secrets.token_bytes(32)}}
-        try:
-            table.put(candidate, condition="attribute_not_exists(#sk)", names={"#sk": "sk"})
-            return bytes(candidate["secret"]["B"])
-        except ConditionFailed:
-            item = table.get(key)  # another cold start won the race: use its key
-    if item is None:
-        raise RuntimeError("refresh-token MAC key vanished")
-    return bytes(item["secret"]["B"])

@@ -24,7 +24,7 @@ from authstate.sessions.access_tokens import (
     verify_access_token,
 )
 from authstate.sessions.core_sessions import CoreSessions
-from authstate.sessions.keys import KeyRing
+from authstate.sessions.key_store import KeyRing
 from authstate.sessions.model import AccessToken, IssuedTokens, Session
 from authstate.sessions.refresh_tokens import RefreshToken, RefreshTokenCodec
 from authstate.sessions.store import RotationRefused, SessionStore

@@ -1,10 +1,9 @@
-"""RS256 signing keys in DynamoDB: one key per rotation slot, cached per warm Lambda.
+"""The key store: the signing keys of a partition of the signing-keys table, cached per warm Lambda
+(``KeyRing``), and the refresh-token MAC key (``load_mac_key``). The keys themselves, and how they sign,
+are ``sessions.signing_keys``.
 
-Time is cut into slots of ``signing_key_rotation_seconds``; the key of slot ``n`` signs during that
-slot and verifies until ``expiresAt`` (slot end + one access-token lifetime + 5 minutes of clock
-skew), which is also the item's TTL. The first process that needs a slot's key creates it with a
-conditional put, so concurrent cold starts can never create two keys for one slot: the losers
-read the winner's key instead. Kids start with ``d-`` (a dynamic key, in SuperTokens' terms).
+The first process that needs a slot's key creates it with a conditional put, so concurrent cold starts
+can never create two keys for one slot: the losers read the winner's key instead.
 
 A keyring that only verifies (``can_sign=False``) reads the public attributes alone, so the functions
 that only verify can be denied the private keys by IAM (template.yaml: ``dynamodb:Attributes``).
@@ -12,8 +11,6 @@ that only verify can be denied the private keys by IAM (template.yaml: ``dynamod
 A process trusts the keys it read for ``cache_seconds`` (``SIGNING_KEY_CACHE_SECONDS``); then its next
 use reads them again. That is the bound within which an emergency rotation (:meth:`KeyRing.rotate_now`:
 a new key now, every earlier one deleted) reaches every warm Lambda.
-
-cryptography is imported on first use, so importing this module (e.g. for the JWKS) stays cheap.
 """
 
 from __future__ import annotations
@@ -21,50 +18,33 @@ from __future__ import annotations
 import math
 import secrets
 import threading
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from functools import cached_property
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from authstate.errors import AuthstateError, ErrorCode, SigningKeyUnavailable, StorageUnavailable
 from authstate.security import SecurityEvent, report
+from authstate.sessions.signing_keys import (
+    DEFAULT_PARTITION,
+    PUBLIC_ATTRIBUTES,
+    STATIC_SLOT,
+    SigningKey,
+    signs,
+    slot_of,
+)
 from authstate.storage.table import ConditionFailed, Item, Table
 
 if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey, RSAPublicKey
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-DEFAULT_PARTITION = "signing-keys"
-ALGORITHM = "RS256"
-RSA_KEY_BITS = 2048
-#: Verification outlives the last possible token by this much, for clock skew between Lambdas.
-CLOCK_SKEW_SECONDS = 300
 #: Reloads caused by unknown kids happen at most this often per process, so random kids are cheap.
 UNKNOWN_KID_RELOAD_INTERVAL_SECONDS = 5.0
-
 #: How long before its slot starts a key appears in the JWKS: longer than the JWKS's max-age.
 PUBLISH_AHEAD_SECONDS = 900
 #: How long a process trusts the keys it read before reading them again (one Query).
 DEFAULT_CACHE_SECONDS = 60
-
-_SLOT_PREFIX = "slot#"
-#: SuperTokens' SDKs tell a dynamic (rotating) key from a static one by this prefix of the kid.
-DYNAMIC_KID_PREFIX = "d-"
-STATIC_KID_PREFIX = "s-"
-#: The static key: created on first use (a SuperTokens SDK asking ``useDynamicSigningKey: false``),
-#: never rotated, never expiring; in the same partition as the slots' keys.
-STATIC_SORT_KEY = "static"
-STATIC_SLOT = -1
-_NEVER = 2**62
-#: Public keys imported from a SuperTokens core (``core#<kid>``, kid ``d-<ms>`` or ``s-<uuid>``): they
-#: verify the core's access tokens until ``expiresAt`` and never sign (docs/design.md §12).
-IMPORTED_SORT_KEY_PREFIX = "core#"
-IMPORTED_SLOT = -2
-#: What a verify-only keyring reads: everything but ``privateKey``.
-PUBLIC_ATTRIBUTES = ("pk", "sk", "kid", "publicJwk", "notBefore", "signUntil", "expiresAt")
-
-
-def slot_of(now: float, rotation_seconds: int) -> int:
-    return math.floor(now / rotation_seconds)
+#: The refresh-token MAC key's item (``pk``) in the signing-keys table.
+MAC_KEY_PARTITION = "refresh-token-mac"
 
 
 @dataclass(frozen=True)
@@ -73,144 +53,6 @@ class Rotation:
 
     kid: str
     retired: list[str]
-
-
-@dataclass(frozen=True)
-class SigningKey:
-    """One slot's key. The private key is parsed only when this key actually signs."""
-
-    kid: str
-    slot: int
-    not_before: int
-    sign_until: int
-    expires_at: int
-    jwk: Mapping[str, str]
-    private_pem: str | None = field(repr=False)
-
-    @classmethod
-    def generate(cls, slot: int, *, rotation_seconds: int, access_token_ttl_seconds: int) -> SigningKey:
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import rsa
-        from jwt.algorithms import RSAAlgorithm
-
-        private_key = rsa.generate_private_key(public_exponent=65537, key_size=RSA_KEY_BITS)
-        public_jwk = RSAAlgorithm.to_jwk(private_key.public_key(), as_dict=True)
-        kid = DYNAMIC_KID_PREFIX + secrets.token_urlsafe(12)
-        pem = private_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ).decode("ascii")
-        sign_until = (slot + 1) * rotation_seconds
-        return cls(
-            kid=kid,
-            slot=slot,
-            not_before=slot * rotation_seconds,
-            sign_until=sign_until,
-            expires_at=sign_until + access_token_ttl_seconds + CLOCK_SKEW_SECONDS,
-            jwk={
-                "kty": "RSA",
-                "kid": kid,
-                "use": "sig",
-                "alg": ALGORITHM,
-                "n": str(public_jwk["n"]),
-                "e": str(public_jwk["e"]),
-            },
-            private_pem=pem,
-        )
-
-    @classmethod
-    def generate_static(cls) -> SigningKey:
-        """The static key: a kid ``s-…``, signing and verifying until it is deleted."""
-        import uuid
-
-        key = cls.generate(0, rotation_seconds=1, access_token_ttl_seconds=0)
-        kid = STATIC_KID_PREFIX + str(uuid.uuid4())
-        return replace(
-            key,
-            kid=kid,
-            slot=STATIC_SLOT,
-            not_before=0,
-            sign_until=_NEVER,
-            expires_at=_NEVER,
-            jwk={**key.jwk, "kid": kid},
-        )
-
-    @property
-    def is_static(self) -> bool:
-        return self.slot == STATIC_SLOT
-
-    @cached_property
-    def private_key(self) -> RSAPrivateKey:
-        from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
-        from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
-        if self.private_pem is None:
-            raise TypeError(f"signing key {self.kid} was read without its private key")
-        key = load_pem_private_key(self.private_pem.encode("ascii"), password=None)
-        if not isinstance(key, RSAPrivateKey):
-            raise TypeError(f"signing key {self.kid} is not an RSA key")
-        return key
-
-    @cached_property
-    def public_key(self) -> RSAPublicKey:
-        from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
-        from jwt.algorithms import RSAAlgorithm
-
-        key = RSAAlgorithm.from_jwk(dict(self.jwk))
-        if not isinstance(key, RSAPublicKey):  # pragma: no cover - the JWK has no private members
-            raise TypeError(f"signing key {self.kid} is not an RSA public key")
-        return key
-
-    def to_item(self, partition: str) -> Item:
-        if self.private_pem is None:
-            raise TypeError(f"signing key {self.kid} has no private key to store")
-        item: Item = {
-            "pk": {"S": partition},
-            "sk": {"S": STATIC_SORT_KEY if self.is_static else f"{_SLOT_PREFIX}{self.slot:012d}"},
-            "kid": {"S": self.kid},
-            "privateKey": {"S": self.private_pem},
-            "publicJwk": {"M": {name: {"S": value} for name, value in self.jwk.items()}},
-        }
-        if not self.is_static:  # the static key has no slot, no end, and no TTL
-            item["notBefore"] = {"N": str(self.not_before)}
-            item["signUntil"] = {"N": str(self.sign_until)}
-            item["expiresAt"] = {"N": str(self.expires_at)}
-        return item
-
-    @property
-    def is_imported(self) -> bool:
-        return self.slot == IMPORTED_SLOT
-
-    @classmethod
-    def from_item(cls, item: Item) -> SigningKey:
-        if item["sk"]["S"].startswith(IMPORTED_SORT_KEY_PREFIX):  # verify-only: no slot, never a signer
-            return cls(
-                kid=item["kid"]["S"],
-                slot=IMPORTED_SLOT,
-                not_before=0,
-                sign_until=0,
-                expires_at=int(item["expiresAt"]["N"]),
-                jwk={name: value["S"] for name, value in item["publicJwk"]["M"].items()},
-                private_pem=None,
-            )
-        if item["sk"]["S"] == STATIC_SORT_KEY:
-            return cls(
-                kid=item["kid"]["S"],
-                slot=STATIC_SLOT,
-                not_before=0,
-                sign_until=_NEVER,
-                expires_at=_NEVER,
-                jwk={name: value["S"] for name, value in item["publicJwk"]["M"].items()},
-                private_pem=item["privateKey"]["S"] if "privateKey" in item else None,
-            )
-        return cls(
-            kid=item["kid"]["S"],
-            slot=int(item["sk"]["S"].removeprefix(_SLOT_PREFIX)),
-            not_before=int(item["notBefore"]["N"]),
-            sign_until=int(item["signUntil"]["N"]),
-            expires_at=int(item["expiresAt"]["N"]),
-            jwk={name: value["S"] for name, value in item["publicJwk"]["M"].items()},
-            private_pem=item["privateKey"]["S"] if "privateKey" in item else None,
-        )
 
 
 class KeyRing:
@@ -425,7 +267,7 @@ class KeyRing:
             access_token_ttl_seconds=self._access_token_ttl_seconds,
         )
         item = key.to_item(self._partition)
-        ours = [found for found in items if _signs(found["sk"]["S"])]
+        ours = [found for found in items if signs(found["sk"]["S"])]
         replaced = next((found for found in ours if found["sk"] == item["sk"]), None)
         try:  # exactly over the key it read: a concurrent rotation (or creation) makes this one fail
             if replaced is None:
@@ -448,6 +290,17 @@ class KeyRing:
         return Rotation(key.kid, retired)
 
 
-def _signs(sort_key: str) -> bool:
-    """Whether an item of the partition is a key this keyring signs with (a slot's, or the static one)."""
-    return sort_key.startswith(_SLOT_PREFIX) or sort_key == STATIC_SORT_KEY
+def load_mac_key(table: Table, partition: str = MAC_KEY_PARTITION) -> bytes:
+    """The service's refresh-token MAC key: created once (conditional put), then read."""
+    key = {"pk": {"S": partition}, "sk": {"S": "v1"}}
+    item = table.get(key)
+    if item is None:
+        candidate: Item = {**key, "secret": {"B": secrets.token_bytes(32)}}
+        try:
+            table.put(candidate, condition="attribute_not_exists(#sk)", names={"#sk": "sk"})
+            return bytes(candidate["secret"]["B"])
+        except ConditionFailed:
+            item = table.get(key)  # another cold start won the race: use its key
+    if item is None:
+        raise RuntimeError("refresh-token MAC key vanished")
+    return bytes(item["secret"]["B"])
