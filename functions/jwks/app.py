@@ -5,12 +5,13 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
 
-from authstate import services
+from authstate import providers
 from authstate.clock import Clock
 from authstate.edge import responses as r
 from authstate.edge.app import AuthstateResolver, lambda_entry, metrics, respond
-from authstate.edge.models import JwksResponse
-from authstate.sessions.key_store import KeyRing
+from authstate.edge.session.models import JwksResponse
+from authstate.recipe.session import providers as session_providers
+from authstate.recipe.session.key_store import KeyRing
 
 app = AuthstateResolver(require_key=False)
 
@@ -24,8 +25,8 @@ app = AuthstateResolver(require_key=False)
     openapi_extensions={"security": []},  # public: SDKs fetch it without credentials
 )
 def get_jwks(
-    keyring: Annotated[KeyRing, Depends(services.verifying_keyring)],
-    clock: Annotated[Clock, Depends(services.clock)],
+    keyring: Annotated[KeyRing, Depends(session_providers.verifying_keyring)],
+    clock: Annotated[Clock, Depends(providers.clock)],
 ) -> Response[str]:
     metrics.add_metric(name="JwksServed", unit="Count", value=1)
     return respond(

@@ -2,7 +2,7 @@
 function's own ``lambda_handler``, loaded from its ``functions/<name>/app.py`` as Lambda loads it, called
 in this process on API Gateway events against DynamoDB Local. No server, no subprocess: an event takes
 milliseconds. The services come through Powertools' dependency overrides (``app.dependency_overrides``):
-the same wiring as in Lambda (``authstate.services``), on a clock the test moves, and signing keys and a
+the same wiring as in Lambda (each recipe's ``providers``), on a clock the test moves, and signing keys and a
 core key of this test run's own partitions (the shared DynamoDB Local serves other tests' servers too)."""
 
 from __future__ import annotations
@@ -16,12 +16,15 @@ from typing import Any
 
 import pytest
 
-from authstate import services
+from authstate import providers
 from authstate.config import Settings
-from authstate.metadata import UserMetadata
-from authstate.sessions.jwts import JwtSigner
-from authstate.sessions.key_store import load_mac_key
-from authstate.sessions.refresh_tokens import RefreshTokenCodec
+from authstate.recipe.session import providers as session_providers
+from authstate.recipe.session.jwts import JwtSigner
+from authstate.recipe.session.key_store import load_mac_key
+from authstate.recipe.session.refresh_tokens import RefreshTokenCodec
+from authstate.recipe.usermetadata import providers as metadata_providers
+from authstate.recipe.usermetadata.service import UserMetadata
+from authstate.recipe.usermetadata.store import MetadataStore
 from tests.clock import ManualClock
 from tools.localrun.events import EventCase
 from tools.localrun.runtime import (
@@ -35,13 +38,13 @@ from tools.localrun.template import Template
 
 #: Every provider the functions take through ``Depends``.
 PROVIDERS = (
-    services.settings,
-    services.clock,
-    services.user_metadata,
-    services.sessions,
-    services.verifying_sessions,
-    services.verifying_keyring,
-    services.jwt_signer,
+    providers.settings,
+    providers.clock,
+    metadata_providers.user_metadata,
+    session_providers.sessions,
+    session_providers.verifying_sessions,
+    session_providers.verifying_keyring,
+    session_providers.jwt_signer,
 )
 
 
@@ -55,29 +58,30 @@ class TestServices:
 
     def __post_init__(self) -> None:
         keys = f"handlers-keys-{self.run}"
-        signing = services.keyring(self.config, can_sign=True, partition=keys)
-        self.verifying = services.keyring(self.config, can_sign=False, partition=keys)
-        table = services.table(self.config.signing_keys_table)
+        signing = session_providers.keyring(self.config, can_sign=True, partition=keys)
+        self.verifying = session_providers.keyring(self.config, can_sign=False, partition=keys)
+        table = providers.table(self.config.signing_keys_table)
         codec = cache(lambda: RefreshTokenCodec(load_mac_key(table, f"handlers-mac-{self.run}")))
         core = f"handlers-core-{self.run}"
-        self.sessions = services.build_sessions(
+        self.sessions = session_providers.build_sessions(
             self.config, signing, codec, self.clock, core_key_partition=core
         )
-        self.verifying_sessions = services.build_sessions(
+        self.verifying_sessions = session_providers.build_sessions(
             self.config, self.verifying, codec, self.clock, core_key_partition=core
         )
-        self.metadata = UserMetadata(services.table(self.config.user_metadata_table), sleep=self.clock.sleep)
+        metadata_table = providers.table(self.config.user_metadata_table)
+        self.metadata = UserMetadata(MetadataStore(metadata_table, sleep=self.clock.sleep))
         self.jwt = JwtSigner(signing, self.clock)
 
     def overrides(self) -> dict[Callable[..., Any], Callable[[], Any]]:
         return {
-            services.settings: lambda: self.config,
-            services.clock: lambda: self.clock,
-            services.user_metadata: lambda: self.metadata,
-            services.sessions: lambda: self.sessions,
-            services.verifying_sessions: lambda: self.verifying_sessions,
-            services.verifying_keyring: lambda: self.verifying,
-            services.jwt_signer: lambda: self.jwt,
+            providers.settings: lambda: self.config,
+            providers.clock: lambda: self.clock,
+            metadata_providers.user_metadata: lambda: self.metadata,
+            session_providers.sessions: lambda: self.sessions,
+            session_providers.verifying_sessions: lambda: self.verifying_sessions,
+            session_providers.verifying_keyring: lambda: self.verifying,
+            session_providers.jwt_signer: lambda: self.jwt,
         }
 
 
@@ -146,7 +150,7 @@ def _parameters(route: str, path: str) -> dict[str, str]:
 @pytest.fixture(scope="package")
 def lambda_env(template: Template, dynamodb_endpoint: str) -> Iterator[dict[str, str]]:
     """This process's environment as a function's in Lambda (the events' API key), for these tests
-    only (restored after them); the layer's own caches (``authstate.services``) emptied before and
+    only (restored after them); the providers' caches emptied before and
     after, so nothing leaks."""
     environment = lambda_environment(template, dynamodb_endpoint, DEFAULT_API_KEY)
     with pytest.MonkeyPatch.context() as patch:
@@ -160,7 +164,7 @@ def lambda_env(template: Template, dynamodb_endpoint: str) -> Iterator[dict[str,
 
 
 def _forget_services() -> None:
-    for provider in (*PROVIDERS, services.signing_keyring, services.refresh_token_codec):
+    for provider in (*PROVIDERS, session_providers.signing_keyring, session_providers.refresh_token_codec):
         provider.cache_clear()
 
 

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from authstate.config import Settings
-from authstate.sessions.core_sessions import CoreSessions
-from authstate.sessions.key_store import KeyRing
-from authstate.sessions.refresh_tokens import RefreshTokenCodec
-from authstate.sessions.service import Sessions
-from authstate.sessions.store import SessionStore
+from authstate.recipe.session.core_sessions import CoreSessions
+from authstate.recipe.session.key_store import KeyRing
+from authstate.recipe.session.refresh_tokens import RefreshTokenCodec
+from authstate.recipe.session.service import Sessions
+from authstate.recipe.session.store import SessionStore
 from authstate.storage.table import Table
 from tests.clock import ManualClock
 from tests.coregen import CoreGen

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from authstate.config import Settings
-from authstate.sessions.key_store import KeyRing
-from authstate.sessions.refresh_tokens import RefreshTokenCodec
-from authstate.sessions.service import Sessions
-from authstate.sessions.store import SessionStore
+from authstate.recipe.session.key_store import KeyRing
+from authstate.recipe.session.refresh_tokens import RefreshTokenCodec
+from authstate.recipe.session.service import Sessions
+from authstate.recipe.session.store import SessionStore
 from authstate.storage.table import Table
 from tests.clock import ManualClock
 from tests.settings import settings_with

@@ -15,8 +15,8 @@ import pytest
 
 from authstate.documents.jsondoc import to_plain
 from authstate.errors import AuthstateError, ErrorCode
-from authstate.sessions.core_tokens import is_core_hash
-from authstate.sessions.refresh_tokens import token_hash
+from authstate.recipe.session.core_tokens import is_core_hash
+from authstate.recipe.session.refresh_tokens import token_hash
 from tests.coreworld import sha256
 from tests.integration.conftest import Moved
 

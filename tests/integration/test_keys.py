@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from authstate.errors import AuthstateError, StorageUnavailable
-from authstate.sessions.access_tokens import mint_access_token, verify_access_token
-from authstate.sessions.key_store import DEFAULT_CACHE_SECONDS, PUBLISH_AHEAD_SECONDS, KeyRing
-from authstate.sessions.signing_keys import SigningKey
+from authstate.recipe.session.access_tokens import mint_access_token, verify_access_token
+from authstate.recipe.session.key_store import DEFAULT_CACHE_SECONDS, PUBLISH_AHEAD_SECONDS, KeyRing
+from authstate.recipe.session.signing_keys import SigningKey
 from authstate.storage.table import Item, Table
 from tools.bench.measure import CallCounter
 from tools.localrun.dynamodb import client

@@ -10,7 +10,8 @@ import pytest
 from authstate.documents.jsondoc import to_plain
 from authstate.errors import AuthstateError
 from authstate.limits import MAX_UPDATE_KEYS, MERGE_KEYS_PER_UPDATE
-from authstate.metadata import UserMetadata
+from authstate.recipe.usermetadata.service import UserMetadata
+from authstate.recipe.usermetadata.store import MetadataStore
 from authstate.storage.table import Table
 from tests.clock import ManualClock
 from tests.concurrency import run_concurrently
@@ -24,12 +25,12 @@ if TYPE_CHECKING:
 def own_connection(endpoint: str, table_name: str) -> UserMetadata:
     """A store with a client of its own, as each concurrent Lambda would have."""
     dynamodb = client(endpoint)
-    return UserMetadata(Table(table_name, lambda: dynamodb))
+    return UserMetadata(MetadataStore(Table(table_name, lambda: dynamodb)))
 
 
 @pytest.fixture
 def metadata(dynamodb: DynamoDBClient, table_names: dict[str, str]) -> UserMetadata:
-    return UserMetadata(Table(table_names["UserMetadataTable"], lambda: dynamodb))
+    return UserMetadata(MetadataStore(Table(table_names["UserMetadataTable"], lambda: dynamodb)))
 
 
 def test_unknown_user_reads_as_empty(metadata: UserMetadata, unique_id: str) -> None:
@@ -159,7 +160,7 @@ def test_a_big_merge_that_loses_a_race_decides_again_on_what_won(
     small = own_connection(dynamodb_endpoint, name)
     big_client = client(dynamodb_endpoint)
     clock = ManualClock()
-    big = UserMetadata(Table(name, lambda: big_client), sleep=clock.sleep)
+    big = UserMetadata(MetadataStore(Table(name, lambda: big_client), sleep=clock.sleep))
     size = MERGE_KEYS_PER_UPDATE * 3
     calls = CallCounter().attach(big_client)
     raced: list[int] = []

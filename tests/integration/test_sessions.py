@@ -13,8 +13,8 @@ import pytest
 from authstate.documents.jsondoc import size, to_plain
 from authstate.errors import AuthstateError
 from authstate.limits import MAX_SESSION_DATA_BYTES, MERGE_KEYS_PER_UPDATE
-from authstate.sessions.key_store import load_mac_key
-from authstate.sessions.refresh_tokens import RefreshTokenCodec
+from authstate.recipe.session.key_store import load_mac_key
+from authstate.recipe.session.refresh_tokens import RefreshTokenCodec
 from authstate.storage.table import Table
 from tests.concurrency import run_concurrently
 from tests.integration.harness import SETTINGS, WINDOW, Harness

@@ -19,7 +19,8 @@ from authstate.documents.jsondoc import to_plain
 from authstate.documents.merge import merge
 from authstate.errors import AuthstateError
 from authstate.limits import MAX_KEY_BYTES, MERGE_KEYS_PER_UPDATE
-from authstate.metadata import UserMetadata
+from authstate.recipe.usermetadata.service import UserMetadata
+from authstate.recipe.usermetadata.store import MetadataStore
 from authstate.storage.table import Table
 from tests.property.strategies import (
     assert_exactly_equal,
@@ -66,7 +67,7 @@ def metadata(dynamodb_endpoint: str, template: Template) -> UserMetadata:
         CALLS[operation] = CALLS.get(operation, 0) + 1
 
     dynamodb.meta.events.register("before-call.dynamodb.*", count)
-    return UserMetadata(Table(template.table_name("UserMetadataTable"), lambda: dynamodb))
+    return UserMetadata(MetadataStore(Table(template.table_name("UserMetadataTable"), lambda: dynamodb)))
 
 
 def _new_user() -> str:

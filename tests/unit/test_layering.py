@@ -20,36 +20,40 @@ FLOORS: list[set[str]] = [
     {"errors", "limits"},
     {"identifiers", "documents", "clock"},
     {"config", "storage", "security"},
-    {"metadata", "sessions"},
-    {"services"},
+    {"providers"},
+    {"recipe"},
     {"edge"},
     {"cdi"},
 ]
+#: Every recipe's floors (``recipe/<name>/``), lowest first: what both have, and what the session's
+#: has beside (a recipe uses the names it needs, and only these).
+RECIPE_FLOORS: list[set[str]] = [
+    {"model", "rules", "items", "access_tokens", "refresh_tokens", "signing_keys", "core_tokens"},
+    {"store", "key_store"},
+    {"core_sessions", "jwts", "tokens"},
+    {"refresh"},
+    {"service"},
+    {"providers"},
+]
+#: The modules every recipe has, by the same names (supertokens-python's recipes share theirs too).
+RECIPE_SHAPE = {"model", "rules", "store", "service", "providers"}
+RECIPES = ("session", "usermetadata")
 #: Floors inside a folder, lowest first (a folder not named here has one floor): a module imports the
 #: modules of lower floors of its folder, or of its own floor.
 INNER_FLOORS: dict[str, list[set[str]]] = {
     "storage": [{"client"}, {"table"}, {"documents"}],
-    "sessions": [
-        {"model", "rules", "access_tokens", "refresh_tokens", "signing_keys", "core_tokens"},
-        {"key_store", "store"},
-        {"core_sessions", "jwts"},
-        {"service"},
-    ],
+    **{f"recipe.{name}": RECIPE_FLOORS for name in RECIPES},
     "edge": [
         {"api_routes", "models", "auth"},
-        {"responses", "shapes", "unrouted"},
+        {"responses", "unrouted"},
+        {"session", "usermetadata"},
         {"app"},
         {"admin"},
     ],
-    "cdi": [
-        {"protocol"},
-        {"models"},
-        {"answers", "shapes"},
-        {"router"},
-        {"routes"},
-        {"app"},
-    ],
+    "cdi": [{"protocol"}, {"models"}, {"answers"}, {"router"}, {"routes"}, {"app"}],
 }
+#: No module of the layer is longer: past it, a module does more than one thing.
+MAX_MODULE_LINES = 300
 #: What pure code may not import (I/O, AWS, the HTTP framework) directly.
 NOT_PURE = ("boto3", "botocore", "aws_lambda_powertools", "pydantic")
 #: What pure code may not reach by any path: the layer's DynamoDB access, and the AWS SDK.
@@ -60,12 +64,13 @@ MUST_BE_PURE = {
     "documents.capped",
     "documents.jsondoc",
     "documents.expressions",
-    "sessions.model",
-    "sessions.rules",
-    "sessions.access_tokens",
-    "sessions.refresh_tokens",
-    "sessions.signing_keys",
-    "sessions.core_tokens",
+    "documents.items",
+    *(f"recipe.{name}.{module}" for name in RECIPES for module in ("model", "rules")),
+    "recipe.session.items",
+    "recipe.session.access_tokens",
+    "recipe.session.refresh_tokens",
+    "recipe.session.signing_keys",
+    "recipe.session.core_tokens",
 }
 SAYS_NO_IO = re.compile(r"\bno I/O\b", re.IGNORECASE)
 
@@ -154,10 +159,22 @@ def test_every_part_of_the_package_has_a_floor() -> None:
     assert parts == set().union(*FLOORS)
 
 
+def folder_of(name: str) -> str | None:
+    """The folder of ``INNER_FLOORS`` a module is in (``recipe.session`` for ``recipe.session.store``)."""
+    return next((folder for folder in INNER_FLOORS if name.startswith(f"{folder}.")), None)
+
+
+def part_in(folder: str, name: str) -> str:
+    """What a module is in its folder: ``store`` of ``recipe.session.store``, ``session`` of
+    ``edge.session.models``."""
+    return name.removeprefix(f"{folder}.").split(".")[0]
+
+
 @pytest.mark.parametrize("folder", INNER_FLOORS)
 def test_every_module_of_a_folder_with_floors_has_one(folder: str) -> None:
-    inside = {dotted(path).split(".")[1] for path in modules() if dotted(path).startswith(f"{folder}.")}
-    assert inside == set().union(*INNER_FLOORS[folder])
+    inside = {part_in(folder, dotted(path)) for path in modules() if folder_of(dotted(path)) == folder}
+    assert inside
+    assert inside <= set().union(*INNER_FLOORS[folder])
 
 
 @pytest.mark.parametrize("path", modules(), ids=dotted)
@@ -173,20 +190,42 @@ def test_imports_go_down_or_stay_in_the_folder(path: Path) -> None:
     assert upward == [], f"{dotted(path)} imports upward or sideways"
 
 
-@pytest.mark.parametrize(
-    "path", [path for path in modules() if dotted(path).split(".")[0] in INNER_FLOORS], ids=dotted
-)
+@pytest.mark.parametrize("path", [path for path in modules() if folder_of(dotted(path))], ids=dotted)
 def test_inside_a_folder_imports_go_down_or_stay_on_their_floor(path: Path) -> None:
-    folder, own = dotted(path).split(".")[:2]
-    floors = INNER_FLOORS[folder]
+    folder = folder_of(dotted(path))
+    assert folder is not None
+    own, floors = part_in(folder, dotted(path)), INNER_FLOORS[folder]
     upward = sorted(
         name
         for name in layer_imports(path)
         if name.startswith(f"{folder}.")
-        and (target := name.split(".")[1]) != own
+        and (target := part_in(folder, name)) != own
         and floor_of(target, floors) > floor_of(own, floors)
     )
     assert upward == [], f"{dotted(path)} imports a module above it in {folder}/"
+
+
+@pytest.mark.parametrize(
+    "path", [path for path in modules() if dotted(path).startswith("recipe.")], ids=dotted
+)
+def test_a_recipe_imports_no_other_recipe(path: Path) -> None:
+    own = dotted(path).split(".")[1]
+    others = [
+        name for name in layer_imports(path) if name.startswith("recipe.") and name.split(".")[1] != own
+    ]
+    assert others == [], f"{dotted(path)} imports another recipe"
+
+
+@pytest.mark.parametrize("name", RECIPES)
+def test_every_recipe_has_the_same_shape(name: str) -> None:
+    """Someone who knows one recipe knows where everything of the other is: the same file names."""
+    files = {path.stem for path in (PACKAGE / "recipe" / name).glob("*.py")} - {"__init__"}
+    assert files >= RECIPE_SHAPE
+
+
+def test_no_module_of_the_layer_is_over_the_limit() -> None:
+    lines = {dotted(path): len(path.read_text().splitlines()) for path in modules()}
+    assert {name: count for name, count in lines.items() if count > MAX_MODULE_LINES} == {}
 
 
 def test_no_module_imports_in_a_cycle() -> None:
@@ -237,13 +276,14 @@ def test_an_indirect_path_to_storage_is_found(tmp_path: Path) -> None:
     ]
 
 
-#: What the CDI never reaches: DynamoDB, the stores, the keys; it goes through the services (the
-#: ``services`` module wires them, ``sessions.service``, ``metadata`` and ``sessions.jwts`` are them).
+#: What the CDI never reaches: DynamoDB, the stores, the keys; it goes through the services (each
+#: recipe's ``providers`` wire them; ``service`` and the session's ``jwts`` are them).
 CDI_NEVER_IMPORTS = (
     "authstate.storage",
-    "authstate.sessions.store",
-    "authstate.sessions.key_store",
-    "authstate.sessions.refresh_tokens",
+    "authstate.recipe.session.store",
+    "authstate.recipe.session.key_store",
+    "authstate.recipe.session.refresh_tokens",
+    "authstate.recipe.usermetadata.store",
     "boto3",
     "botocore",
 )

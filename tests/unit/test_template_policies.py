@@ -38,9 +38,9 @@ from typing import Any
 
 import pytest
 
-from authstate.sessions.core_sessions import CORE_KEY_PARTITION
-from authstate.sessions.key_store import MAC_KEY_PARTITION
-from authstate.sessions.signing_keys import DEFAULT_PARTITION, PUBLIC_ATTRIBUTES
+from authstate.recipe.session.core_sessions import CORE_KEY_PARTITION
+from authstate.recipe.session.key_store import MAC_KEY_PARTITION
+from authstate.recipe.session.signing_keys import DEFAULT_PARTITION, PUBLIC_ATTRIBUTES
 from tools.localrun.template import Template
 
 SECRET = "ApiKeySecret"

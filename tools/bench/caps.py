@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from authstate.errors import AuthstateError
-from authstate.metadata import UserMetadata
-from authstate.sessions.key_store import KeyRing
-from authstate.sessions.refresh_tokens import RefreshTokenCodec
-from authstate.sessions.service import Sessions
-from authstate.sessions.store import SessionStore
+from authstate.recipe.session.key_store import KeyRing
+from authstate.recipe.session.refresh_tokens import RefreshTokenCodec
+from authstate.recipe.session.service import Sessions
+from authstate.recipe.session.store import SessionStore
+from authstate.recipe.usermetadata.service import UserMetadata
+from authstate.recipe.usermetadata.store import MetadataStore
 from authstate.storage.client import items_parsed_as_json
 from authstate.storage.table import Table
 from tools.bench.measure import CallCounter
@@ -94,7 +95,7 @@ def measure(endpoint: str, tables: Mapping[str, str], run_id: str) -> Results:
     sessions = Sessions(
         SessionStore(Table(tables[SESSIONS], lambda: connection)), keyring, lambda: codec, config
     )
-    metadata = UserMetadata(Table(tables[USER_METADATA], lambda: connection))
+    metadata = UserMetadata(MetadataStore(Table(tables[USER_METADATA], lambda: connection)))
     user = f"bench-caps-{run_id}"
     big = {f"k{i:03}": i for i in range(450)}
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from authstate.metadata import DOCUMENT
+from authstate.recipe.usermetadata.store import DOCUMENT
 from tools.bench.measure import CallCounter, interleave, median, median_ms, ratio, rounded
 from tools.bench.workloads import USER_METADATA, bare_update, metadata_item, user_key
 from tools.localrun.gateway import Router, build_event
@@ -204,8 +204,8 @@ def measure(
 ) -> Results:
     """Every operation and the floor, interleaved; then JWT sign and verify."""
     configure_environment(template, endpoint, API_KEY)
-    from authstate import services
-    from authstate.sessions.access_tokens import mint_access_token, verify_access_token
+    from authstate.recipe.session import providers as session_providers
+    from authstate.recipe.session.access_tokens import mint_access_token, verify_access_token
     from authstate.storage.client import dynamodb_client
 
     with quiet():
@@ -312,7 +312,7 @@ def measure(
             for name in operations
         ]
 
-        ring = services.signing_keyring()
+        ring = session_providers.signing_keyring()
         now = time.time()
         claims = verify_access_token(token, ring, now)
         key = ring.signing_key(now)

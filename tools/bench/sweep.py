@@ -32,8 +32,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from authstate.documents.jsondoc import size as json_size
-from authstate.metadata import DOCUMENT, UserMetadata
-from authstate.sessions.store import DATA, SessionStore
+from authstate.recipe.session.items import DATA, session_key
+from authstate.recipe.session.store import SessionStore
+from authstate.recipe.usermetadata.service import UserMetadata
+from authstate.recipe.usermetadata.store import DOCUMENT, MetadataStore
 from authstate.storage.client import items_parsed_as_json
 from tools.bench.measure import CallCounter, interleave, median_ms, ratio, rounded
 from tools.bench.workloads import (
@@ -46,7 +48,6 @@ from tools.bench.workloads import (
     metadata_version_locked,
     prepare_session,
     session_data_version_locked,
-    session_key,
     session_online_version_locked,
     user_key,
     warm_sessions,
@@ -251,8 +252,8 @@ def _metadata_cases(
     cases: _Cases, index: int, target: Target, counter: CallCounter, plain: Target, plain_counter: CallCounter
 ) -> None:
     user, key, table = target.subject, user_key(target.subject), target.tables[USER_METADATA]
-    store = UserMetadata(target.table(USER_METADATA))
-    plain_store = UserMetadata(plain.table(USER_METADATA))
+    store = UserMetadata(MetadataStore(target.table(USER_METADATA)))
+    plain_store = UserMetadata(MetadataStore(plain.table(USER_METADATA)))
     locked, naive = metadata_version_locked(target), metadata_naive(target)
 
     def floor(i: int) -> None:

@@ -36,19 +36,21 @@ from authstate.documents.expressions import decode_document, encode_document, en
 from authstate.documents.jsondoc import size
 from authstate.documents.merge import merge
 from authstate.errors import AuthstateError, ErrorCode
-from authstate.metadata import DOCUMENT, UserMetadata
-from authstate.sessions.access_tokens import mint_access_token
-from authstate.sessions.key_store import KeyRing
-from authstate.sessions.model import AccessToken
-from authstate.sessions.refresh_tokens import RefreshTokenCodec
-from authstate.sessions.rules import (
+from authstate.recipe.session.access_tokens import mint_access_token
+from authstate.recipe.session.items import DATA, PAYLOAD, session_from_item, session_key
+from authstate.recipe.session.key_store import KeyRing
+from authstate.recipe.session.model import AccessToken
+from authstate.recipe.session.refresh_tokens import RefreshTokenCodec
+from authstate.recipe.session.rules import (
     access_token_claims,
     check_claims_size,
     check_custom_claims,
     check_session_data_size,
 )
-from authstate.sessions.service import Sessions
-from authstate.sessions.store import DATA, PAYLOAD, SessionStore, session_from_item
+from authstate.recipe.session.service import Sessions
+from authstate.recipe.session.store import SessionStore
+from authstate.recipe.usermetadata.service import UserMetadata
+from authstate.recipe.usermetadata.store import DOCUMENT, MetadataStore
 from authstate.storage.table import ConditionFailed, Item, Table, dynamodb_errors
 
 if TYPE_CHECKING:
@@ -171,7 +173,7 @@ def metadata_floor(target: Target) -> Apply:
 def metadata_store(target: Target) -> Apply:
     """authstate: ``UserMetadata.update``: one UpdateItem (SET/REMOVE per root key), ``ALL_OLD`` back,
     the merged document returned (the documented 200 answer)."""
-    metadata = UserMetadata(target.table(USER_METADATA))
+    metadata = UserMetadata(MetadataStore(target.table(USER_METADATA)))
 
     def apply(name: str, value: Any) -> None:
         metadata.update(target.subject, {name: value})
@@ -182,7 +184,7 @@ def metadata_store(target: Target) -> Apply:
 def metadata_store_minimal(target: Target) -> Apply:
     """authstate, ``return_document=False`` (HTTP: ``Prefer: return=minimal``, a 204): one UpdateItem,
     ``ReturnValues=NONE``."""
-    metadata = UserMetadata(target.table(USER_METADATA))
+    metadata = UserMetadata(MetadataStore(target.table(USER_METADATA)))
 
     def apply(name: str, value: Any) -> None:
         metadata.update(target.subject, {name: value}, return_document=False)
@@ -283,7 +285,7 @@ def keyring(target: Target, partition: str) -> KeyRing:
 
 
 def sessions_service(target: Target, partition: str, mac_key: bytes) -> Sessions:
-    """A ``Sessions`` on this thread's client, as ``authstate.services`` builds one."""
+    """A ``Sessions`` on this thread's client, as ``recipe.session.providers`` builds one."""
     codec = RefreshTokenCodec(mac_key)
     return Sessions(
         SessionStore(target.table(SESSIONS)),
@@ -291,10 +293,6 @@ def sessions_service(target: Target, partition: str, mac_key: bytes) -> Sessions
         lambda: codec,
         settings(target.tables),
     )
-
-
-def session_key(handle: str) -> Item:
-    return {"sessionHandle": {"S": handle}}
 
 
 def prepare_session(

@@ -180,9 +180,9 @@ class InProcessEnvironment:
 def move_clock(offset: float) -> None:
     """Set the layer's clock ``offset`` seconds ahead of the wall clock (``serve --test-clock``): every
     service of this process reads it from its next call on."""
-    from authstate import services
+    from authstate import providers
 
-    services.clock().offset = offset
+    providers.clock().offset = offset
 
 
 def _serve_invocations(spec: FunctionSpec, connection: Connection) -> None:

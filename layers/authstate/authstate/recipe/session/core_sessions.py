@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Final
 
 from authstate.documents.expressions import UpdateBuilder
 from authstate.errors import AuthstateError, ErrorCode
-from authstate.sessions.core_tokens import (
+from authstate.recipe.session.core_tokens import (
     CorePayload,
     is_core_hash,
     open_core_refresh_token,
@@ -45,14 +45,15 @@ from authstate.sessions.core_tokens import (
     sha256_hex,
     stored_core_hash,
 )
-from authstate.sessions.model import AccessToken, Session
-from authstate.sessions.refresh_tokens import NO_PARENT, RefreshToken
-from authstate.sessions.signing_keys import DEFAULT_PARTITION, IMPORTED_SORT_KEY_PREFIX
-from authstate.sessions.store import SessionStore
+from authstate.recipe.session.items import session_key
+from authstate.recipe.session.model import AccessToken, Session
+from authstate.recipe.session.refresh_tokens import NO_PARENT, RefreshToken
+from authstate.recipe.session.signing_keys import DEFAULT_PARTITION, IMPORTED_SORT_KEY_PREFIX
+from authstate.recipe.session.store import SessionStore
 from authstate.storage.table import ConditionFailed, Item, Table
 
 if TYPE_CHECKING:
-    from authstate.sessions.key_store import KeyRing
+    from authstate.recipe.session.key_store import KeyRing
 
 #: The partition of the core's refresh-token key (IAM: only the functions that refresh may read it).
 CORE_KEY_PARTITION: Final = "core-refresh-key"
@@ -114,10 +115,6 @@ def imported_key_item(
         "signUntil": {"N": "0"},
         "expiresAt": {"N": str(expires_at)},
     }
-
-
-def session_key(handle: str) -> Item:
-    return {"sessionHandle": {"S": handle}}
 
 
 def token_kid(token: str) -> str | None:

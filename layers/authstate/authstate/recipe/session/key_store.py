@@ -19,19 +19,20 @@ import math
 import secrets
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from authstate.errors import AuthstateError, ErrorCode, SigningKeyUnavailable, StorageUnavailable
-from authstate.security import SecurityEvent, report
-from authstate.sessions.signing_keys import (
+from authstate.recipe.session.signing_keys import (
     DEFAULT_PARTITION,
     PUBLIC_ATTRIBUTES,
     STATIC_SLOT,
+    Rotation,
     SigningKey,
     signs,
     slot_of,
 )
+from authstate.security import SecurityEvent, report
 from authstate.storage.table import ConditionFailed, Item, Table
 
 if TYPE_CHECKING:
@@ -45,14 +46,6 @@ PUBLISH_AHEAD_SECONDS = 900
 DEFAULT_CACHE_SECONDS = 60
 #: The refresh-token MAC key's item (``pk``) in the signing-keys table.
 MAC_KEY_PARTITION = "refresh-token-mac"
-
-
-@dataclass(frozen=True)
-class Rotation:
-    """What an emergency rotation did: the key that signs from now on, and the kids it retired."""
-
-    kid: str
-    retired: list[str]
 
 
 class KeyRing:

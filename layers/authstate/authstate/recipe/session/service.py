@@ -1,59 +1,32 @@
 """Sessions: creation, verification, access-token payload merges (online and offline), session data,
-refresh-token rotation with theft detection, and revocation. Orchestration only: the rules are in
-``sessions.rules``, every DynamoDB call in ``sessions.store``."""
+refresh-token rotation with theft detection, and revocation: what the API and the CDI call.
+Orchestration only: the rules are in ``session.rules``, every DynamoDB call in ``session.store``, tokens
+are minted and verified by ``session.tokens``, refreshes judged by ``session.refresh``."""
 
 from __future__ import annotations
 
-import hmac
 import secrets
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Unpack
 
 from authstate.config import Settings
-from authstate.documents.jsondoc import JsonObject, dumps
+from authstate.documents.items import CapExceeded
+from authstate.documents.jsondoc import JsonObject
 from authstate.documents.merge import difference, merge
 from authstate.errors import AuthstateError, ErrorCode, InternalError
+from authstate.recipe.session import rules
+from authstate.recipe.session.access_tokens import SDK_CLAIMS
+from authstate.recipe.session.core_sessions import CoreSessions
+from authstate.recipe.session.key_store import KeyRing
+from authstate.recipe.session.model import AccessToken, IssuedTokens, Session
+from authstate.recipe.session.refresh import Refresher, RefreshOptions
+from authstate.recipe.session.refresh_tokens import RefreshTokenCodec
+from authstate.recipe.session.store import SessionStore
+from authstate.recipe.session.tokens import Tokens
 from authstate.security import SecurityEvent, report
-from authstate.sessions import rules
-from authstate.sessions.access_tokens import (
-    PROTECTED_CLAIMS,
-    SUPERTOKENS_PROTECTED_CLAIMS,
-    mint_access_token,
-    verify_access_token,
-)
-from authstate.sessions.core_sessions import CoreSessions
-from authstate.sessions.key_store import KeyRing
-from authstate.sessions.model import AccessToken, IssuedTokens, Session
-from authstate.sessions.refresh_tokens import RefreshToken, RefreshTokenCodec
-from authstate.sessions.store import RotationRefused, SessionStore
-from authstate.storage.documents import CapExceeded
 from authstate.storage.table import ConditionFailed
-
-#: Protected claims that SuperTokens' core lets its SDKs set (its own protected claims are fewer than
-#: authstate's): ``iss`` (the SDK puts the app's API domain there), ``nbf``, ``aud``, ``jti``, ``stt``.
-SDK_CLAIMS: frozenset[str] = PROTECTED_CLAIMS - SUPERTOKENS_PROTECTED_CLAIMS
-#: Rounds of judging a refused refresh whose session keeps changing under it.
-JOIN_ATTEMPTS = 4
-
-
-def _same_text(presented: str, expected: str) -> bool:
-    """Constant-time comparison of two strings of any characters (compare_digest on text refuses
-    non-ASCII, so both are compared as UTF-8 bytes)."""
-    return hmac.compare_digest(
-        presented.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
-    )
-
-
-def _without_issuer(claims: Mapping[str, Any]) -> str:
-    """Custom claims as canonical text, ``iss`` aside (``TOKEN_ISSUER`` may stand in for the SDK's)."""
-    return dumps({key: value for key, value in claims.items() if key != "iss"})
-
-
-def _check_anti_csrf(expected: str | None, presented: str | None) -> None:
-    if expected is not None and (presented is None or not _same_text(presented, expected)):
-        raise AuthstateError(ErrorCode.ANTI_CSRF_FAILED, "the anti-CSRF token is missing or wrong")
 
 
 class Sessions:
@@ -73,37 +46,14 @@ class Sessions:
         self._codec = codec
         self._settings = settings
         self._clock = clock
+        self._tokens = Tokens(keyring, settings, clock)
+        self._refresher = Refresher(store, self._tokens, codec, settings, clock, core)
 
     @property
     def _cap(self) -> int:
         return self._settings.max_custom_claims_bytes
 
     # -- tokens ---------------------------------------------------------------------------------
-
-    def _mint(
-        self,
-        session: Session,
-        *,
-        refresh_hash: str,
-        parent_hash: str | None,
-        now: float,
-        expires_at: int | None = None,
-    ) -> AccessToken:
-        """Every token is minted here, from a session's stored claims: a payload over the cap (one
-        stored before the cap was lowered by configuration) is refused, never signed."""
-        rules.check_claims_size(session.payload, limit=self._cap, what="the session's stored custom claims")
-        claims = rules.access_token_claims(
-            session,
-            refresh_hash=refresh_hash,
-            parent_hash=parent_hash,
-            issued_at=int(now),
-            expires_at=expires_at
-            if expires_at is not None
-            else int(now) + self._settings.access_token_ttl_seconds,
-            issuer=self._settings.token_issuer,
-        )
-        key = self._keyring.static_key(now) if session.static_key else self._keyring.signing_key(now)
-        return AccessToken(mint_access_token(claims, key), claims)
 
     def verify_token(
         self,
@@ -113,22 +63,10 @@ class Sessions:
         check_anti_csrf: bool = True,
         allow_expired: bool = False,
     ) -> AccessToken:
-        """Signature, algorithm, key and times; no database. Anti-CSRF if the session has it (unless
-        the caller has its own anti-CSRF scheme: ``check_anti_csrf=False``)."""
-        try:
-            claims = verify_access_token(token, self._keyring, self._clock(), allow_expired=allow_expired)
-        except AuthstateError as error:
-            if error.code is ErrorCode.TOKEN_SIGNATURE_INVALID:  # a known key, a signature it did not make
-                report(SecurityEvent.TOKEN_SIGNATURE_INVALID)
-            raise
-        issuer = self._settings.token_issuer
-        if issuer is not None and claims.get("iss") != issuer:
-            message = "the access token was issued for another issuer"
-            raise AuthstateError(ErrorCode.TOKEN_CLAIMS_INVALID, message)
-        access = AccessToken(token, claims)
-        if check_anti_csrf:
-            _check_anti_csrf(access.anti_csrf_token, anti_csrf_token)
-        return access
+        """Signature, algorithm, key and times; no database (``tokens.Tokens.verify``)."""
+        return self._tokens.verify(
+            token, anti_csrf_token, check_anti_csrf=check_anti_csrf, allow_expired=allow_expired
+        )
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -153,22 +91,18 @@ class Sessions:
         now = self._clock()
         handle = str(uuid.uuid4())
         refresh = self._codec().issue(handle, None)
-        session = Session(
-            handle=handle,
-            user_id=user_id,
-            tenant_id=tenant_id,
-            payload=merge({}, payload),
-            created_ms=int(now * 1000),
-            expires_at=int(now) + self._settings.refresh_token_ttl_seconds,
+        session = rules.new_session(
+            handle,
+            user_id,
+            tenant_id,
+            payload,
+            now=now,
             refresh_hash=refresh.hash,
-            parent_hash=None,
-            rotated_at=int(now),
-            used_child=None,
+            lifetime_seconds=self._settings.refresh_token_ttl_seconds,
             anti_csrf_token=secrets.token_urlsafe(24) if anti_csrf else None,
-            version=1,
             static_key=static_key,
         )
-        access = self._mint(session, refresh_hash=refresh.hash, parent_hash=None, now=now)
+        access = self._tokens.mint(session, refresh_hash=refresh.hash, parent_hash=None, now=now)
         self._store.create(session, dict(sorted(data.items())))
         return IssuedTokens(session, access, refresh)
 
@@ -247,7 +181,7 @@ class Sessions:
 
     def _remint(self, session: Session, access: AccessToken, now: float) -> AccessToken:
         """A new access token for the same token pair: same ``exp``, same refresh-token hashes."""
-        return self._mint(
+        return self._tokens.mint(
             session,
             refresh_hash=access.refresh_hash,
             parent_hash=access.parent_hash,
@@ -322,10 +256,10 @@ class Sessions:
         now = self._clock()
         session, _ = self._live_session(access, with_data=False)
         moved_on = access.refresh_hash != session.refresh_hash and access.parent_hash != session.refresh_hash
-        stale_claims = _without_issuer(session.payload) != _without_issuer(access.custom_claims(SDK_CLAIMS))
+        stale_claims = rules.claims_differ(session.payload, access.custom_claims(SDK_CLAIMS))
         if moved_on or (access.parent_hash is None and not stale_claims):
             return access, None
-        return access, self._mint(session, refresh_hash=access.refresh_hash, parent_hash=None, now=now)
+        return access, self._tokens.mint(session, refresh_hash=access.refresh_hash, parent_hash=None, now=now)
 
     def regenerate(self, token: str, payload: Mapping[str, Any] | None) -> tuple[Session, AccessToken | None]:
         """A SuperTokens SDK's online merge: it sends the whole new payload. Only the difference from
@@ -352,87 +286,6 @@ class Sessions:
 
     # -- refresh --------------------------------------------------------------------------------
 
-    def refresh(
-        self,
-        token: str,
-        *,
-        anti_csrf_token: str | None = None,
-        check_anti_csrf: bool = False,
-        static_key: bool | None = None,
-        reuse_window_seconds: int | None = None,
-    ) -> IssuedTokens:
-        """Rotate the refresh token: one conditional UpdateItem in the usual case; a refused one is
-        judged from the session as the refusal returned it (``rules.judge_refused_refresh``).
-
-        ``check_anti_csrf``: the session's anti-CSRF token must be presented too (a SuperTokens SDK
-        asks for it). It is checked after the rotation, which is safe: the rotation only ever lets
-        the same refresh token be presented again. ``static_key``: switch the session's tokens to the
-        static signing key or back (``None`` leaves them as they are). ``reuse_window_seconds``: the
-        window of ``rules.judge_refused_refresh`` (``None``: ``REFRESH_REUSE_WINDOW_SECONDS``)."""
-        window = self._settings.refresh_reuse_window_seconds
-        if reuse_window_seconds is not None:
-            window = reuse_window_seconds
-        presented = self._presented(token, anti_csrf_token, check_anti_csrf)
-        handle = presented.session_handle
-        now = self._clock()
-        expires_at = int(now) + self._settings.refresh_token_ttl_seconds
-        try:
-            session = self._store.rotate(
-                handle, presented.hash, presented.parent_hash, now, expires_at, static_key=static_key
-            )
-            head = presented.hash
-        except RotationRefused as refused:
-            session, head = self._judge(presented, refused.session, now, expires_at, static_key, window)
-        if check_anti_csrf:
-            _check_anti_csrf(session.anti_csrf_token, anti_csrf_token)
-        child = self._codec().issue(handle, head)
-        access = self._mint(session, refresh_hash=child.hash, parent_hash=head, now=now)
-        return IssuedTokens(session, access, child)
-
-    def _presented(self, token: str, anti_csrf_token: str | None, check_anti_csrf: bool) -> RefreshToken:
-        """authstate's own refresh token, or a SuperTokens core's for an imported session: anti-CSRF
-        checked against the token's own first, as the core does, then the session converted."""
-        core = self._core.open(token) if self._core is not None else None
-        if core is None or self._core is None:
-            return self._codec().parse(token)
-        if check_anti_csrf:
-            _check_anti_csrf(core.anti_csrf_token, anti_csrf_token)
-        return self._core.convert(core, token)
-
-    def _judge(
-        self,
-        presented: RefreshToken,
-        session: Session | None,
-        now: float,
-        expires_at: int,
-        static_key: bool | None,
-        window: int,
-    ) -> tuple[Session, str]:
-        for _ in range(JOIN_ATTEMPTS):
-            if session is None:
-                raise AuthstateError(ErrorCode.SESSION_REVOKED, "the session was revoked")
-            verdict = rules.judge_refused_refresh(presented, session, now, window)
-            if isinstance(verdict, AuthstateError):
-                raise verdict
-            if isinstance(verdict, rules.Theft):
-                self._store.delete(session.handle)
-                report(SecurityEvent.TOKEN_THEFT, sessionHandle=session.handle, userId=session.user_id)
-                raise AuthstateError(
-                    ErrorCode.TOKEN_THEFT_DETECTED,
-                    "a refresh token was reused after rotation: the session has been revoked",
-                    details={"sessionHandle": session.handle, "userId": session.user_id},
-                )
-            try:
-                joined = self._store.join(
-                    session.handle,
-                    session,
-                    verdict.head,
-                    promote=verdict.promote,
-                    now=now,
-                    expires_at=expires_at,
-                )
-            except RotationRefused as refused:  # the session moved on meanwhile: judge it again
-                session = refused.session
-                continue
-            return joined, verdict.head
-        raise AuthstateError(ErrorCode.CONFLICT, "the session kept changing during this refresh; retry")
+    def refresh(self, token: str, **options: Unpack[RefreshOptions]) -> IssuedTokens:
+        """Rotate the refresh token, or judge why not (``refresh.Refresher.refresh``)."""
+        return self._refresher.refresh(token, **options)

@@ -32,7 +32,7 @@ from authstate.limits import MAX_NESTING_DEPTH
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 
-    from authstate.sessions.signing_keys import SigningKey
+    from authstate.recipe.session.signing_keys import SigningKey
 
 ALGORITHM: Final = "RS256"
 #: The access-token format version (a string, as SuperTokens' SDKs require).
@@ -72,6 +72,9 @@ SUPERTOKENS_PROTECTED_CLAIMS: Final = frozenset(
         "rsub",
     }
 )
+#: Protected claims that SuperTokens' core lets its SDKs set (its own protected claims are fewer than
+#: authstate's): ``iss`` (the SDK puts the app's API domain there), ``nbf``, ``aud``, ``jti``, ``stt``.
+SDK_CLAIMS: Final = PROTECTED_CLAIMS - SUPERTOKENS_PROTECTED_CLAIMS
 REQUIRED_CLAIMS: Final = ("exp", "iat", "sub", "sessionHandle")
 #: How far in the future ``iat`` may be, for clock skew between the minting and verifying Lambdas.
 IAT_LEEWAY_SECONDS: Final = 60
@@ -81,7 +84,7 @@ _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
 class VerificationKeys(Protocol):
-    """What verification needs of a :class:`authstate.keys.KeyRing` (tests pass a fake)."""
+    """What verification needs of a :class:`session.key_store.KeyRing` (tests pass a fake)."""
 
     def verification_key(self, kid: str, now: float) -> RSAPublicKey | None: ...
 

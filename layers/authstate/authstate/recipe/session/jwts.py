@@ -17,8 +17,8 @@ from typing import Any
 from jwt import api_jws
 
 from authstate.documents.jsondoc import dumps
-from authstate.sessions.access_tokens import ALGORITHM
-from authstate.sessions.key_store import KeyRing
+from authstate.recipe.session.access_tokens import ALGORITHM
+from authstate.recipe.session.key_store import KeyRing
 
 
 class JwtSigner:

@@ -49,6 +49,14 @@ def slot_of(now: float, rotation_seconds: int) -> int:
 
 
 @dataclass(frozen=True)
+class Rotation:
+    """What an emergency rotation did: the key that signs from now on, and the kids it retired."""
+
+    kid: str
+    retired: list[str]
+
+
+@dataclass(frozen=True)
 class SigningKey:
     """One slot's key. The private key is parsed only when this key actually signs."""
 

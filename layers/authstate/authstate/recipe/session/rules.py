@@ -7,12 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from authstate.documents.jsondoc import check_document_keys, check_update_keys, size
+from authstate.documents.jsondoc import check_document_keys, check_update_keys, dumps, size
+from authstate.documents.merge import merge
 from authstate.errors import AuthstateError, ErrorCode
 from authstate.limits import MAX_SESSION_DATA_BYTES
-from authstate.sessions.access_tokens import PROTECTED_CLAIMS
-from authstate.sessions.model import Session
-from authstate.sessions.refresh_tokens import RefreshToken
+from authstate.recipe.session.access_tokens import PROTECTED_CLAIMS
+from authstate.recipe.session.model import Session
+from authstate.recipe.session.refresh_tokens import RefreshToken
 
 
 def check_custom_claims(
@@ -73,6 +74,46 @@ def session_gone(*, online: bool, handle: str) -> AuthstateError:
         message = "the session of this access token was revoked or has expired"
         return AuthstateError(ErrorCode.SESSION_REVOKED, message)
     return AuthstateError(ErrorCode.SESSION_NOT_FOUND, f"no live session with handle {handle}")
+
+
+def new_session(
+    handle: str,
+    user_id: str,
+    tenant_id: str,
+    payload: Mapping[str, Any],
+    *,
+    now: float,
+    refresh_hash: str,
+    lifetime_seconds: int,
+    anti_csrf_token: str | None,
+    static_key: bool,
+) -> Session:
+    """A session as creation makes it: its first refresh token current since ``now``, no child used."""
+    return Session(
+        handle=handle,
+        user_id=user_id,
+        tenant_id=tenant_id,
+        payload=merge({}, payload),
+        created_ms=int(now * 1000),
+        expires_at=int(now) + lifetime_seconds,
+        refresh_hash=refresh_hash,
+        parent_hash=None,
+        rotated_at=int(now),
+        used_child=None,
+        anti_csrf_token=anti_csrf_token,
+        version=1,
+        static_key=static_key,
+    )
+
+
+def claims_differ(stored: Mapping[str, Any], presented: Mapping[str, Any]) -> bool:
+    """Whether a token's custom claims are not the stored ones, ``iss`` aside (``TOKEN_ISSUER`` may
+    stand in for the SDK's), compared as canonical text."""
+
+    def text(claims: Mapping[str, Any]) -> str:
+        return dumps({key: value for key, value in claims.items() if key != "iss"})
+
+    return text(stored) != text(presented)
 
 
 def access_token_claims(

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from authstate.documents.jsondoc import JsonObject
-from authstate.sessions.access_tokens import PROTECTED_CLAIMS
-from authstate.sessions.refresh_tokens import RefreshToken
+from authstate.recipe.session.access_tokens import PROTECTED_CLAIMS
+from authstate.recipe.session.refresh_tokens import RefreshToken
 
 
 @dataclass(frozen=True)

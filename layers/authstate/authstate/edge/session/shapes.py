@@ -4,7 +4,7 @@ is shown by the API."""
 from __future__ import annotations
 
 from authstate.documents.jsondoc import JsonObject
-from authstate.edge.models import (
+from authstate.edge.session.models import (
     AccessTokenInfo,
     MergePayloadOnlineResponse,
     RefreshTokenInfo,
@@ -14,7 +14,7 @@ from authstate.edge.models import (
     SessionTokensResponse,
     VerifySessionResponse,
 )
-from authstate.sessions.model import AccessToken, IssuedTokens, Session
+from authstate.recipe.session.model import AccessToken, IssuedTokens, Session
 
 
 def summary_of_token(access: AccessToken) -> SessionSummary:
