@@ -1,4 +1,4 @@
-"""The SuperTokens core's refresh tokens as authstate reads them (``sessions.core_tokens``): shapes, the
+"""The SuperTokens core's refresh tokens as authstate reads them (``recipe.session.core_tokens``): shapes, the
 codec's round trip, and the two real core-issued tokens (no keys exist for them: they must be parsed and
 refused cleanly). The codec against the JDK's own crypto is tests/integration/test_core_codec.py."""
 

@@ -112,7 +112,7 @@ def imports(path: Path, package: Path = PACKAGE) -> frozenset[str]:
 
 
 def layer_imports(path: Path) -> set[str]:
-    """The layer's modules it imports, as dotted names under ``authstate`` (``sessions.model``)."""
+    """The layer's modules it imports, as dotted names under ``authstate`` (``recipe.session.model``)."""
     return {
         name.removeprefix("authstate.")
         for name in imports(path)

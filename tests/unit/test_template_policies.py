@@ -4,21 +4,21 @@ Changing a function's DynamoDB calls or its policy must change this table too, d
 from functions/<x>/app.py through the layer (``storage.table.Table``: get=GetItem, put=PutItem,
 update=UpdateItem, delete=DeleteItem, query=Query):
 
-- metadata (``metadata.UserMetadata``): GET reads (GetItem), DELETE deletes (DeleteItem); PATCH is
+- metadata (``recipe.usermetadata.store``): GET reads (GetItem), DELETE deletes (DeleteItem); PATCH is
   ``storage.documents.merge_document(create_if_missing)``: one UpdateItem (a merge over 200 keys reads
   first: GetItem), and a conditional PutItem for a user's first write.
-- signing keys (``sessions.key_store.KeyRing``, partition ``signing-keys`` of the signing-keys table):
+- signing keys (``recipe.session.key_store.KeyRing``, partition ``signing-keys`` of the signing-keys table):
   minting (create, online merge, refresh) reads the keys with their private halves (Query) and creates
   the slot's key if missing (PutItem). Verifying and the JWKS read only the public attributes
   (``dynamodb:Attributes`` + ``Select: SPECIFIC_ATTRIBUTES``: ``[signing-keys:public]`` below), so they
   can never read a private key; the JWKS also creates keys (PutItem).
-- refresh-token MAC key (``sessions.key_store.load_mac_key``, partition ``refresh-token-mac``):
+- refresh-token MAC key (``recipe.session.key_store.load_mac_key``, partition ``refresh-token-mac``):
   create and refresh read it once per warm Lambda (GetItem) and create it if absent (PutItem). Only
   these two functions may touch that partition (``dynamodb:LeadingKeys``).
-- a SuperTokens core's refresh-token key (``sessions.core_sessions``, partition ``core-refresh-key``):
+- a SuperTokens core's refresh-token key (``recipe.session.core_sessions``, partition ``core-refresh-key``):
   only the functions that refresh (refresh, CDI) read it (GetItem); the importer writes it, with the
   operator's credentials, not a function's.
-- sessions (``sessions.store.SessionStore``): create = PutItem; verify with checkDatabase = GetItem +
+- sessions (``recipe.session.store.SessionStore``): create = PutItem; verify with checkDatabase = GetItem +
   an UpdateItem recording a child token's first use; merges and session-data writes = UpdateItem (a
   merge over 200 keys reads first: GetItem); refresh = UpdateItem, DeleteItem on theft; reads =
   GetItem; revocation = DeleteItem; listing = Query on the ``byUser`` index.

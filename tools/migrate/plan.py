@@ -1,5 +1,5 @@
 """What the importer makes of each row of the core's database: an authstate item, or a refusal with its
-reason. Pure (no I/O): the rules are authstate's own (``sessions.rules``, ``documents.jsondoc``,
+reason. Pure (no I/O): the rules are authstate's own (``recipe.session.rules``, ``documents.jsondoc``,
 ``identifiers``), so nothing is imported that authstate would refuse to create.
 """
 

@@ -1,5 +1,5 @@
 """The services' time: what "now" is, and how a retry waits. One clock per warm Lambda, handed to every
-service (``services.clock``), so that a test moves time instead of waiting for it, and skips a retry's
+service (``providers.clock``), so that a test moves time instead of waiting for it, and skips a retry's
 pause instead of sleeping it.
 
 ``offset`` is never set in Lambda: only the local runner sets it (``serve --test-clock``), so that an

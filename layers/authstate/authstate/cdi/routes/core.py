@@ -22,7 +22,7 @@ from authstate.recipe.session.jwts import JwtSigner
 router = CdiRouter("Core")
 Signer = Annotated[JwtSigner, Depends(session_providers.jwt_signer)]
 #: As the core says it (``JWKSPublicAPI.java``), so that the SDKs read the max-age (the Python SDK's
-#: pattern wants it first); a key is listed 15 minutes before it signs (``keys.PUBLISH_AHEAD_SECONDS``).
+#: pattern wants it first); a key is listed 15 minutes before it signs (``key_store.PUBLISH_AHEAD_SECONDS``).
 JWKS_CACHE_CONTROL: Final = "max-age=300, must-revalidate"
 
 

@@ -6,7 +6,7 @@ An imported session is an ordinary session item whose ``refreshHash`` holds ``co
 ``coreImportedAt`` says when it was imported. The app's ``refresh_token_key`` is one item of the signing
 keys table (partition ``core-refresh-key``, which IAM lets only the refreshing functions read), expiring
 with the last imported session; the core's public keys are verify-only keys of the signing-keys
-partition (``sessions.signing_keys``).
+partition (``session.signing_keys``).
 
 A refresh with a core token (``CoreSessions.presented``), as the core's refresh decides it:
 
@@ -105,7 +105,7 @@ def imported_key_item(
     kid: str, jwk: dict[str, str], expires_at: int, partition: str = DEFAULT_PARTITION
 ) -> Item:
     """A verify-only key (a core's public key): listed in the JWKS, never a signer
-    (``sessions.signing_keys``)."""
+    (``session.signing_keys``)."""
     return {
         "pk": {"S": partition},
         "sk": {"S": IMPORTED_SORT_KEY_PREFIX + kid},

@@ -1,6 +1,6 @@
 """The key store: the signing keys of a partition of the signing-keys table, cached per warm Lambda
 (``KeyRing``), and the refresh-token MAC key (``load_mac_key``). The keys themselves, and how they sign,
-are ``sessions.signing_keys``.
+are ``session.signing_keys``.
 
 The first process that needs a slot's key creates it with a conditional put, so concurrent cold starts
 can never create two keys for one slot: the losers read the winner's key instead.

@@ -1,5 +1,5 @@
 """Opaque refresh tokens: ``rt1.<sessionHandle>.<parentHash>.<nonce>.<mac>`` (no I/O: the MAC key is
-read by ``sessions.key_store.load_mac_key``).
+read by ``session.key_store.load_mac_key``).
 
 Only hashes of refresh tokens are stored. A token carries the hash of the token it was rotated
 from (its parent), so one conditional UpdateItem can tell "current token" from "first use of a

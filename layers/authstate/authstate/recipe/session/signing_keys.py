@@ -1,5 +1,5 @@
 """RS256 signing keys as values (no I/O): the key material of one rotation slot, how it signs and
-verifies, and the item it is stored as (``sessions.key_store`` reads and writes them).
+verifies, and the item it is stored as (``session.key_store`` reads and writes them).
 
 Time is cut into slots of ``signing_key_rotation_seconds``; the key of slot ``n`` signs during that
 slot and verifies until ``expiresAt`` (slot end + one access-token lifetime + 5 minutes of clock
