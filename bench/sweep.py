@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from authstate.documents.jsondoc import size as json_size
 from authstate.metadata import DOCUMENT, UserMetadata
-from authstate.sessions.store import DATA, SessionStore
+from authstate.sessions.store import DATA
 from authstate.storage.client import items_parsed_as_json
 from bench.measure import CallCounter, interleave, median_ms, ratio, rounded
 from bench.workloads import (
@@ -47,6 +47,7 @@ from bench.workloads import (
     session_data_version_locked,
     session_key,
     session_online_version_locked,
+    session_store,
     user_key,
     warm_sessions,
 )
@@ -267,7 +268,7 @@ def _metadata_cases(
 def _session_cases(cases: _Cases, index: int, target: Target, counter: CallCounter) -> None:
     service, prepared = warm_sessions(target)
     key, table = session_key(prepared.handle), target.tables[SESSIONS]
-    store = SessionStore(target.table(SESSIONS))
+    store = session_store(target)
     online_locked = session_online_version_locked(target)
     data_locked = session_data_version_locked(target)
 

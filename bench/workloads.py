@@ -31,6 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from authstate import services
 from authstate.config import Settings
 from authstate.documents.expressions import decode_document, encode_document, encode_value
 from authstate.documents.jsondoc import size
@@ -238,6 +239,7 @@ def metadata_cleanup(target: Target) -> None:
 # find them.
 
 SESSIONS = "SessionsTable"
+SESSION_DATA = "SessionDataTable"
 SIGNING_KEYS = "SigningKeysTable"
 #: The custom-claims cap applies to the token's payload merged with the update; every update here
 #: adds a key, so the service default (4096 bytes) would refuse updates long before the run ends:
@@ -265,6 +267,7 @@ def settings(tables: Mapping[str, str]) -> Settings:
         {
             "USER_METADATA_TABLE": tables[USER_METADATA],
             "SESSIONS_TABLE": tables[SESSIONS],
+            "SESSION_DATA_TABLE": tables[SESSION_DATA],
             "SIGNING_KEYS_TABLE": tables[SIGNING_KEYS],
             "MAX_CUSTOM_CLAIMS_BYTES": str(MAX_CUSTOM_CLAIMS_BYTES),
         }
@@ -286,11 +289,16 @@ def sessions_service(target: Target, partition: str, mac_key: bytes) -> Sessions
     """A ``Sessions`` on this thread's client, as ``authstate.services`` builds one."""
     codec = RefreshTokenCodec(mac_key)
     return Sessions(
-        SessionStore(target.table(SESSIONS)),
+        session_store(target),
         keyring(target, partition),
         lambda: codec,
         settings(target.tables),
     )
+
+
+def session_store(target: Target) -> SessionStore:
+    """The sessions' store on this thread's client, as ``authstate.services`` builds one."""
+    return services.session_store(settings(target.tables), lambda name: Table(name, lambda: target.client))
 
 
 def session_key(handle: str) -> Item:

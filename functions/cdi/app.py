@@ -144,7 +144,7 @@ def regenerate() -> Response[str]:
     try:
         if payload is None:  # nothing to change: the session as it is
             access = sessions.verify_token(token, check_anti_csrf=False, allow_expired=True)
-            session, _ = sessions.get(access.handle)
+            session, _ = sessions.get(access.handle, with_data=False)
             return _ok(session=cdi.session_of(session))
         session, renewed = sessions.regenerate(token, payload)
     except AuthstateError as error:

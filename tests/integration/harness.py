@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from authstate.config import Settings
+from authstate.services import session_store
 from authstate.sessions.keys import KeyRing
 from authstate.sessions.refresh_tokens import RefreshTokenCodec
 from authstate.sessions.service import Sessions
-from authstate.sessions.store import SessionStore
 from authstate.storage.table import Table
 from localrun.dynamodb import client
 from tests.settings import settings_with
@@ -57,7 +57,7 @@ def make_harness(
             partition=f"keys-{unique_id}",
         )
         codec = RefreshTokenCodec(mac_key)
-        store = SessionStore(Table(table_names["SessionsTable"], lambda: connection))
+        store = session_store(config, lambda name: Table(name, lambda: connection))
         return Sessions(store, keyring, lambda: codec, config, clock)
 
     sessions = make()

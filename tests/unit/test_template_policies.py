@@ -16,9 +16,15 @@ update=UpdateItem, delete=DeleteItem, query=Query):
   create and refresh read it once per warm Lambda (GetItem) and create it if absent (PutItem). Only
   these two functions may touch that partition (``dynamodb:LeadingKeys``).
 - sessions (``sessions.store.SessionStore``): create = PutItem; verify with checkDatabase = GetItem +
-  an UpdateItem recording a child token's first use; merges and session-data writes = UpdateItem (a
-  merge over 200 keys reads first: GetItem); refresh = UpdateItem, DeleteItem on theft; reads =
-  GetItem; revocation = DeleteItem; listing = Query on the ``byUser`` index.
+  an UpdateItem recording a child token's first use; payload merges = UpdateItem (a merge over 200 keys
+  reads first: GetItem); refresh = UpdateItem, DeleteItem on theft; reads = GetItem; revocation =
+  DeleteItem; listing = Query on the ``byUser`` index.
+- session data (``SessionDataTable``, one item per session with data): create = PutItem (with data);
+  reads (a session's, ``includeSessionData``) = GetItem; data writes = GetItem of the session, then
+  UpdateItem of the data (GetItem first over 200 keys), PutItem for a first write, UpdateItem on the
+  session for a first write's expiry or a TransactWriteItems (PutItem + UpdateItem) moving data out of
+  a session stored before, DeleteItem of what a write that raced a revocation created; refresh =
+  UpdateItem extending the data's expiry, DeleteItem on theft; revocation = DeleteItem.
 - the API key (``edge.auth``): every function but the JWKS reads the secret (GetSecretValue).
 - SuperTokens' Core Driver Interface (``functions/cdi``): all of the above that the SDKs' session and
   user-metadata calls need (it creates, verifies, refreshes, merges, reads and revokes).
@@ -39,6 +45,7 @@ from localrun.template import Template
 SECRET = "ApiKeySecret"
 META = "UserMetadataTable"
 SESSIONS = "SessionsTable"
+DATA = "SessionDataTable"
 BY_USER = "SessionsTable/index/byUser"
 KEYS = f"SigningKeysTable[{DEFAULT_PARTITION}]"
 PUBLIC_KEYS = f"SigningKeysTable[{DEFAULT_PARTITION}:public]"
@@ -51,12 +58,14 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "CreateSessionFunction": {
         SECRET: {"GetSecretValue"},
         SESSIONS: {"PutItem"},
+        DATA: {"PutItem"},
         KEYS: {"Query", "PutItem"},
         MAC_KEY: {"GetItem", "PutItem"},
     },
     "VerifySessionFunction": {
         SECRET: {"GetSecretValue"},
         SESSIONS: {"GetItem", "UpdateItem"},
+        DATA: {"GetItem"},
         PUBLIC_KEYS: {"Query"},
     },
     "MergePayloadFunction": {
@@ -68,20 +77,28 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "SessionDataFunction": {
         SECRET: {"GetSecretValue"},
         SESSIONS: {"UpdateItem", "GetItem"},
+        DATA: {"UpdateItem", "GetItem", "PutItem", "DeleteItem"},
         PUBLIC_KEYS: {"Query"},
     },
     "RefreshSessionFunction": {
         SECRET: {"GetSecretValue"},
         SESSIONS: {"UpdateItem", "DeleteItem"},
+        DATA: {"UpdateItem", "DeleteItem"},
         KEYS: {"Query", "PutItem"},
         MAC_KEY: {"GetItem", "PutItem"},
     },
-    "SessionsFunction": {SECRET: {"GetSecretValue"}, SESSIONS: {"GetItem", "DeleteItem"}, BY_USER: {"Query"}},
+    "SessionsFunction": {
+        SECRET: {"GetSecretValue"},
+        SESSIONS: {"GetItem", "DeleteItem"},
+        DATA: {"GetItem", "DeleteItem"},
+        BY_USER: {"Query"},
+    },
     "JwksFunction": {PUBLIC_KEYS: {"Query"}, KEYS: {"PutItem"}},
     "UnroutedFunction": {},
     "CdiFunction": {
         SECRET: {"GetSecretValue"},
         SESSIONS: {"PutItem", "GetItem", "UpdateItem", "DeleteItem"},
+        DATA: {"PutItem", "GetItem", "UpdateItem", "DeleteItem"},
         BY_USER: {"Query"},
         META: {"GetItem", "UpdateItem", "PutItem", "DeleteItem"},
         KEYS: {"Query", "PutItem"},

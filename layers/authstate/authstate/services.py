@@ -6,6 +6,7 @@ Nothing here runs at import: the settings are read, and boto3 is imported, on th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 from authstate.config import Settings
@@ -58,8 +59,17 @@ def refresh_token_codec() -> RefreshTokenCodec:
     return RefreshTokenCodec(load_mac_key(table(settings().signing_keys_table), MAC_KEY_PARTITION))
 
 
+def session_store(config: Settings, table_of: Callable[[str], Table] = table) -> SessionStore:
+    """Both session tables; a data item is kept half a refresh lifetime past its session's expiry."""
+    return SessionStore(
+        table_of(config.sessions_table),
+        table_of(config.session_data_table),
+        data_margin=config.refresh_token_ttl_seconds // 2,
+    )
+
+
 def build_sessions(config: Settings, keys: KeyRing) -> Sessions:
-    return Sessions(SessionStore(table(config.sessions_table)), keys, refresh_token_codec, config)
+    return Sessions(session_store(config), keys, refresh_token_codec, config)
 
 
 @cache

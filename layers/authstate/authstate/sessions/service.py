@@ -127,8 +127,8 @@ class Sessions:
         static_key: bool = False,
         allowed_claims: frozenset[str] = frozenset(),
     ) -> IssuedTokens:
-        """One conditional PutItem (plus a key load on a cold Lambda). ``allowed_claims``: protected
-        claims the caller may set itself (``iss``, for a SuperTokens SDK)."""
+        """One conditional PutItem, two with session data (plus a key load on a cold Lambda).
+        ``allowed_claims``: protected claims the caller may set itself (``iss``, for a SuperTokens SDK)."""
         rules.check_custom_claims(
             payload, field="accessTokenPayload", limit=self._cap, allowed=allowed_claims
         )
@@ -155,8 +155,9 @@ class Sessions:
         self._store.create(session, dict(sorted(data.items())))
         return IssuedTokens(session, access, refresh)
 
-    def get(self, handle: str) -> tuple[Session, JsonObject]:
-        found = self._store.get(handle, self._clock(), with_data=True)
+    def get(self, handle: str, *, with_data: bool = True) -> tuple[Session, JsonObject]:
+        """A live session by handle, and its data (``{}`` when not asked for: then never read)."""
+        found = self._store.get(handle, self._clock(), with_data=with_data)
         if found is None:
             raise rules.session_gone(online=False, handle=handle)
         return found
@@ -259,7 +260,8 @@ class Sessions:
         return found[1]
 
     def put_data(self, handle: str, data: Mapping[str, Any], *, online: bool = False) -> JsonObject:
-        """Overwrite the whole session data, as sent (nulls included): one conditional UpdateItem."""
+        """Overwrite the whole session data, as sent (nulls included): a read of the session, then
+        one UpdateItem of its data."""
         rules.check_session_data(data, field="sessionData")
         document = dict(sorted(data.items()))
         try:

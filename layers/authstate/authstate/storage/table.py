@@ -43,6 +43,8 @@ def dynamodb_errors() -> Iterator[None]:
     - DynamoDB's own 5xx (InternalServerError, ServiceUnavailable) and network failures (refused,
       reset, connect or read timeout): 503 ``STORAGE_UNAVAILABLE``. After a read timeout or a lost
       connection the request may have been applied, so the message does not claim otherwise;
+    - a transaction cancelled by a condition, or by a concurrent write of one of its items:
+      :class:`ConditionFailed` (without an item);
     - an item over 400 KB: 413 ``ITEM_TOO_LARGE``;
     - anything else (access denied, a missing table, a bad parameter): 500 ``STORAGE_ERROR``, a bug
       or a misconfiguration that retrying will not fix.
@@ -58,6 +60,10 @@ def dynamodb_errors() -> Iterator[None]:
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         if code == "ConditionalCheckFailedException":
             raise ConditionFailed(cast("Item | None", error.response.get("Item"))) from error
+        if code == "TransactionCanceledException":
+            reasons = {reason.get("Code") for reason in error.response.get("CancellationReasons", [])}
+            if reasons & {"ConditionalCheckFailed", "TransactionConflict"}:
+                raise ConditionFailed from error
         if code in _THROTTLING:
             raise StorageUnavailable("storage is throttling requests; retry later", throttled=True) from error
         if code == "ValidationException" and "size" in message.lower() and "item" in message.lower():
@@ -129,6 +135,27 @@ class Table:
                 TableName=self.name, Key=key, ReturnValues="ALL_OLD" if return_old else "NONE"
             )
         return response.get("Attributes")
+
+    def put_write(self, item: Item, *, condition: str, names: dict[str, str]) -> Item:
+        """A conditional put, as one of :meth:`transact_write`'s writes."""
+        return {
+            "Put": {
+                "TableName": self.name,
+                "Item": item,
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": names,
+            }
+        }
+
+    def update_write(self, key: Item, arguments: Mapping[str, Any]) -> Item:
+        """An UpdateItem (``UpdateBuilder.build``'s arguments), as one of :meth:`transact_write`'s writes."""
+        return {"Update": {"TableName": self.name, "Key": key, **arguments}}
+
+    def transact_write(self, *writes: Item) -> None:
+        """One TransactWriteItems: all of ``writes`` (of any tables on this client) or none. Raises
+        :class:`ConditionFailed` when a condition did not hold or another write got there first."""
+        with dynamodb_errors():
+            self.client.transact_write_items(TransactItems=cast("Any", list(writes)))
 
     def query(self, **arguments: Any) -> list[Item]:
         items: list[Item] = []
