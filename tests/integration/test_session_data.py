@@ -14,9 +14,8 @@ from authstate.documents.capped import weight
 from authstate.documents.expressions import encode_document
 from authstate.documents.jsondoc import size, to_plain
 from authstate.errors import AuthstateError
-from authstate.sessions.model import IssuedTokens
 from bench.measure import CallCounter
-from tests.integration.harness import SETTINGS, WINDOW, Harness
+from tests.integration.harness import SETTINGS, WINDOW, Harness, Items, legacy_session
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
@@ -113,59 +112,6 @@ def error_of(call: Callable[..., object], *args: Any, **kwargs: Any) -> tuple[in
     with pytest.raises(AuthstateError) as caught:
         call(*args, **kwargs)
     return caught.value.status, caught.value.code
-
-
-class Items:
-    """A session's two items as stored (raw, read around the service)."""
-
-    def __init__(self, dynamodb: DynamoDBClient, table_names: Mapping[str, str]) -> None:
-        self.dynamodb = dynamodb
-        self.sessions, self.data = table_names["SessionsTable"], table_names["SessionDataTable"]
-
-    def session(self, handle: str) -> dict[str, Any] | None:
-        return self.dynamodb.get_item(
-            TableName=self.sessions, Key={KEY: {"S": handle}}, ConsistentRead=True
-        ).get("Item")
-
-    def data_item(self, handle: str) -> dict[str, Any] | None:
-        return self.dynamodb.get_item(TableName=self.data, Key={KEY: {"S": handle}}, ConsistentRead=True).get(
-            "Item"
-        )
-
-    def expiries(self, handle: str) -> tuple[int | None, int | None, int | None]:
-        """(the session's expiresAt, its dataExpiresAt, the data item's expiresAt)."""
-        session, data = self.session(handle), self.data_item(handle)
-
-        def number(item: Mapping[str, Any] | None, name: str) -> int | None:
-            return int(item[name]["N"]) if item is not None and name in item else None
-
-        return number(session, "expiresAt"), number(session, "dataExpiresAt"), number(data, "expiresAt")
-
-    def make_legacy(self, handle: str, data: Mapping[str, Any]) -> None:
-        """Store ``data`` as sessions were stored before issue 22: in the session's own item, with its
-        count and epoch (what ``SessionStore.create`` wrote then)."""
-        self.dynamodb.update_item(
-            TableName=self.sessions,
-            Key={KEY: {"S": handle}},
-            UpdateExpression="SET #d = :d, dataBytes = :c, dataEpoch = :e",
-            ExpressionAttributeNames={"#d": "data"},
-            ExpressionAttributeValues={
-                ":d": encode_document(data),
-                ":c": {"N": str(weight(data))},
-                ":e": {"N": "1"},
-            },
-        )
-
-
-@pytest.fixture
-def items(dynamodb: DynamoDBClient, table_names: dict[str, str]) -> Items:
-    return Items(dynamodb, table_names)
-
-
-def legacy(harness: Harness, items: Items, user: str, data: Mapping[str, Any]) -> IssuedTokens:
-    issued = harness.sessions.create(user, "public", {"a": 1}, {})
-    items.make_legacy(issued.session.handle, data)
-    return issued
 
 
 # -- what each operation costs, with 300 KB of session data and with none ------------------------
@@ -414,7 +360,7 @@ def test_a_data_item_missing_after_its_expiry_was_noted_is_created_by_the_extens
 def test_a_session_stored_before_reads_and_refreshes_as_before(
     harness: Harness, items: Items, unique_id: str
 ) -> None:
-    issued = legacy(harness, items, unique_id, {"cart": [1, 2]})
+    issued = legacy_session(harness, items, unique_id, {"cart": [1, 2]})
     handle = issued.session.handle
     assert plain(harness.sessions.get_data(handle)) == {"cart": [1, 2]}
     assert plain(harness.sessions.get(handle)[1]) == {"cart": [1, 2]}
@@ -430,7 +376,7 @@ def test_a_session_stored_before_reads_and_refreshes_as_before(
 def test_a_session_stored_before_has_its_data_moved_out_by_its_next_data_write(
     harness: Harness, items: Items, table_calls: TableCalls, unique_id: str, write: str
 ) -> None:
-    issued = legacy(harness, items, unique_id, {"cart": [1, 2], "gone": True})
+    issued = legacy_session(harness, items, unique_id, {"cart": [1, 2], "gone": True})
     handle = issued.session.handle
     table_calls.calls.clear()
     if write == "merge":
@@ -459,7 +405,7 @@ def test_a_session_stored_before_has_its_data_moved_out_by_its_next_data_write(
 def test_a_merge_over_the_limit_leaves_a_session_stored_before_as_it_was(
     harness: Harness, items: Items, unique_id: str
 ) -> None:
-    issued = legacy(harness, items, unique_id, {"pad": "p" * 340_000})
+    issued = legacy_session(harness, items, unique_id, {"pad": "p" * 340_000})
     handle = issued.session.handle
     before = items.session(handle)
     assert error_of(harness.sessions.merge_data, handle, {"more": "m" * 20_000}) == (
@@ -473,7 +419,7 @@ def test_a_merge_over_the_limit_leaves_a_session_stored_before_as_it_was(
 def test_a_session_stored_before_without_counts_is_moved_out_with_exact_ones(
     harness: Harness, items: Items, dynamodb: DynamoDBClient, table_names: dict[str, str], unique_id: str
 ) -> None:
-    issued = legacy(harness, items, unique_id, {"d": 1})
+    issued = legacy_session(harness, items, unique_id, {"d": 1})
     handle = issued.session.handle
     dynamodb.update_item(
         TableName=table_names["SessionsTable"],
