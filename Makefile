@@ -33,8 +33,10 @@ lint: setup
 typecheck: setup
 	$(PY) -m mypy
 
-sam-validate: setup-sam
+sam-validate: setup-sam  ## template.yaml, and its multi-Region variants (tools/template_variants.py)
 	.venv-sam/bin/sam validate --lint
+	$(PY) -m tools.template_variants .aws-sam/variants >/dev/null
+	for template in .aws-sam/variants/*.json; do .venv-sam/bin/sam validate --lint --template $$template || exit 1; done
 
 sam-build: setup-sam  ## needs python3.13 on PATH: the dev venv provides it
 	.venv-sam/bin/sam build
@@ -42,9 +44,9 @@ sam-build: setup-sam  ## needs python3.13 on PATH: the dev venv provides it
 deploy: sam-build  ## sam deploy with samconfig.toml (needs AWS credentials)
 	.venv-sam/bin/sam deploy
 
-openapi: setup  ## the OpenAPI document, built by Powertools from the functions, to openapi.json
-	$(PY) -c 'import json, sys; sys.path.insert(0, "layers/authstate"); from localrun.openapi import build_openapi; json.dump(build_openapi(), open("openapi.json", "w"), indent=2)'
-	@echo "wrote openapi.json"
+openapi: setup  ## the OpenAPI documents, built by Powertools from the functions: openapi.json and cdi-openapi.json (the CDI's)
+	@$(PY) -c 'from pathlib import Path; from localrun.openapi import write_documents; print(*(f"wrote {p.name}" for p in write_documents(Path("."))), sep="\n")'
+
 
 bench: setup  ## the store against the honest baselines on DynamoDB Local, one table per section (ARGS='--section sweep' etc.)
 	$(PY) -m bench $(ARGS)
@@ -64,8 +66,10 @@ load-quick: setup  ## the CI-sized load run
 	  | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
 	touch $@
 
-checkov: .venv-checkov/.stamp  ## checkov on template.yaml, offline; each waiver and its reason is in .checkov.yaml
+checkov: .venv-checkov/.stamp  ## checkov on template.yaml and its multi-Region variants, offline; each waiver and its reason is in .checkov.yaml
 	.venv-checkov/bin/checkov --config-file .checkov.yaml
+	$(PY) -m tools.template_variants .aws-sam/variants >/dev/null
+	for template in .aws-sam/variants/*.json; do .venv-checkov/bin/checkov --config-file .checkov.yaml --file $$template || exit 1; done
 
 ci: lint typecheck test test-browser fuzz load-quick sam-validate sam-build checkov
 

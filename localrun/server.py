@@ -1,6 +1,6 @@
 """Serve the template's HttpApi routes over HTTP/1.1, as API Gateway HTTP API (payload v2) would;
-and, local only, the OpenAPI document at /openapi.json and Swagger UI at /docs (where no route matches,
-before ``$default``).
+and, local only, the OpenAPI document at /openapi.json, Swagger UI at /docs and the Lambda Invoke API
+for the functions without a route (where no route matches, before ``$default``).
 
 HTTP parsing is h11's (a strict, maintained HTTP/1.1 state machine that does no I/O and sends
 nothing of its own), so every response this server sends is one it built: the function's, or the
@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from http import HTTPStatus
 from typing import Any, TextIO, cast
+from urllib.parse import unquote
 
 import h11
 
@@ -115,12 +116,18 @@ def _json(status: int, body: bytes) -> Reply:
     return Reply(status, [("Content-Type", "application/json")], body)
 
 
+#: The Lambda Invoke API's path (as ``sam local start-lambda`` serves it), for the template's functions
+#: that have no HttpApi event: in AWS only IAM principals invoke them (e.g. the key rotation).
+_INVOCATIONS = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
+
+
 class Gateway:
     """From a parsed request to a reply: route, build the event, invoke, shape the response."""
 
     def __init__(self, template: Template, functions: Functions) -> None:
         self.router = Router(template)
         self.functions = functions
+        self.direct = {spec.logical_id for spec in template.functions() if not spec.routes}
 
     def handle(self, method: str, target: bytes, headers: list[tuple[bytes, bytes]], body: bytes) -> Reply:
         try:
@@ -129,7 +136,9 @@ class Gateway:
         except BadTarget as error:
             return gateway_error(400, str(error))
         if match is None:
-            local = self._local_page(method, parsed.raw_path)
+            local = self._local_page(method, parsed.raw_path) or self._lambda_invoke(
+                method, parsed.raw_path, body
+            )
             if local is not None:
                 return local
             match = self.router.default
@@ -149,6 +158,38 @@ class Gateway:
             return None
         reply.function = "local page"
         return reply
+
+    def _lambda_invoke(self, method: str, path: str, body: bytes) -> Reply | None:
+        """``POST /2015-03-31/functions/<name>/invocations`` (boto3's ``lambda.invoke`` with this server
+        as its endpoint): a function without an API route, by logical id (or an ARN ending in it)."""
+        found = _INVOCATIONS.match(path)
+        if method != "POST" or found is None:
+            return None
+        name = unquote(found["name"]).rpartition(":function:")[2]
+        if name not in self.direct:
+            error = {"Type": "User", "message": f"Function not found: {name} (known: {sorted(self.direct)})"}
+            headers = [
+                ("Content-Type", "application/json"),
+                ("X-Amzn-ErrorType", "ResourceNotFoundException"),
+            ]
+            return Reply(404, headers, json.dumps(error).encode(), note="no such directly invoked function")
+        try:
+            event = json.loads(body or b"{}")
+        except ValueError:
+            error = {"Type": "User", "message": "Could not parse request body into json"}
+            headers = [
+                ("Content-Type", "application/json"),
+                ("X-Amzn-ErrorType", "InvalidRequestContentException"),
+            ]
+            return Reply(400, headers, json.dumps(error).encode(), note="payload is not JSON")
+        headers = [("Content-Type", "application/json"), ("X-Amz-Executed-Version", "$LATEST")]
+        try:
+            result = self.functions.invoke(name, event)
+        except Exception as error:  # the function crashed: Lambda's answer, FunctionError Unhandled
+            payload = {"errorMessage": str(error), "errorType": type(error).__name__}
+            headers.append(("X-Amz-Function-Error", "Unhandled"))
+            return Reply(200, headers, json.dumps(payload).encode(), function=name, note="function error")
+        return Reply(200, headers, json.dumps(result).encode(), function=name)
 
     def _invoke(
         self, match: Match, method: str, target: Target, headers: dict[str, str], body: bytes

@@ -29,6 +29,8 @@ def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[st
         value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
     if suffix == "Ref":
         return {"Ref": value}
+    if suffix == "Condition":  # a condition named inside another one's definition
+        return {"Condition": value}
     if suffix == "GetAtt" and isinstance(value, str):
         value = value.split(".", 1)
     return {f"Fn::{suffix}": value}
@@ -36,6 +38,10 @@ def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[st
 
 _CfnLoader.add_multi_constructor("!", _intrinsic)
 
+
+_TABLE_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable")
+#: Pseudo parameters the functions' environment may name: the local stack is called as samconfig.toml's.
+PSEUDO_PARAMETERS = {"AWS::StackName": "authstate"}
 
 #: The route key of API Gateway's catch-all route (SAM: an HttpApi event with ``Path: $default``,
 #: or with neither Path nor Method): it gets every request that no other route matches.
@@ -167,13 +173,78 @@ class Template:
         }
 
     def table_name(self, logical_id: str) -> str:
+        """Its TableName (a parameter's value substituted, as for the global tables), else its logical id."""
         properties = self.raw["Resources"][logical_id].get("Properties", {})
-        return str(properties.get("TableName", logical_id))
+        if "TableName" not in properties:
+            return logical_id
+        return str(self._value(properties["TableName"]))
+
+    def parameter(self, name: str) -> str:
+        """A parameter's value: its override, else its default."""
+        if name in PSEUDO_PARAMETERS:
+            return PSEUDO_PARAMETERS[name]
+        return self.parameter_overrides.get(name, str(self.raw["Parameters"][name].get("Default", "")))
+
+    def condition(self, name: str) -> bool:
+        """A condition of the template, evaluated with the parameters' values (as CloudFormation does)."""
+        return bool(self._value(self.raw["Conditions"][name]))
+
+    def _exists(self, resource: dict[str, Any]) -> bool:
+        return "Condition" not in resource or self.condition(resource["Condition"])
+
+    def _value(self, node: Any) -> Any:
+        """The value of an expression made of what conditions, names and environment values use: Ref
+        (parameters, pseudo parameters, tables), Fn::Equals/Not/And/Or/If/Join and Fn::Sub of parameters.
+        Anything else has no local meaning: None."""
+        if isinstance(node, str | int | float | bool) or node is None:
+            return node
+        if isinstance(node, list):
+            return [self._value(item) for item in node]
+        if not (isinstance(node, dict) and len(node) == 1):
+            return None
+        ((function, argument),) = node.items()
+        if function == "Ref":
+            resource = self.raw.get("Resources", {}).get(argument)
+            if resource is not None:
+                return self.table_name(argument) if resource["Type"] in _TABLE_TYPES else None
+            if argument not in PSEUDO_PARAMETERS and argument not in self.raw.get("Parameters", {}):
+                return None
+            value = self.parameter(argument)
+            kind = self.raw.get("Parameters", {}).get(argument, {}).get("Type")
+            return value.split(",") if kind == "CommaDelimitedList" else value
+        if function == "Condition":
+            return self.condition(argument)
+        if function == "Fn::Equals":
+            first, second = (self._value(item) for item in argument)
+            return str(first) == str(second)
+        if function == "Fn::Not":
+            return not self._value(argument[0])
+        if function == "Fn::And":
+            return all(self._value(item) for item in argument)
+        if function == "Fn::Or":
+            return any(self._value(item) for item in argument)
+        if function == "Fn::If":
+            name, then, otherwise = argument
+            return self._value(then if self.condition(name) else otherwise)
+        if function == "Fn::Join":
+            separator, items = argument
+            values = self._value(items)
+            return None if values is None or None in values else separator.join(str(v) for v in values)
+        if function == "Fn::Sub" and isinstance(argument, str):
+            names = re.findall(r"\$\{([^}!]+)\}", argument)
+            values = {name: self._value({"Ref": name}) for name in names}
+            if any(value is None for value in values.values()):
+                return None
+            return re.sub(r"\$\{([^}!]+)\}", lambda match: str(values[match[1]]), argument)
+        return None
 
     def tables(self) -> list[dict[str, Any]]:
-        """CreateTable arguments for every AWS::DynamoDB::Table, straight from its Properties."""
+        """CreateTable arguments for every table the parameters give the stack (an AWS::DynamoDB::Table,
+        or a global table's local stand-in: DynamoDB Local has no Regions), from its Properties."""
         tables = []
-        for logical_id, resource in self.resources("AWS::DynamoDB::Table").items():
+        for logical_id, resource in self.raw.get("Resources", {}).items():
+            if resource.get("Type") not in _TABLE_TYPES or not self._exists(resource):
+                continue
             properties = resource["Properties"]
             arguments: dict[str, Any] = {
                 "TableName": self.table_name(logical_id),
@@ -199,20 +270,10 @@ class Template:
         ]
 
     def _resolve(self, value: Any) -> str | None:
-        """An environment value: literals, Refs to tables (their names) and parameters (defaults).
+        """An environment value: literals, table names, parameters, the stack's name, conditional ones.
         Refs to anything else (e.g. the API-key secret) have no local meaning: None drops them."""
-        if isinstance(value, str | int | float):
-            return str(value)
-        if isinstance(value, dict) and "Ref" in value:
-            name = value["Ref"]
-            resource = self.raw.get("Resources", {}).get(name)
-            if resource is not None:
-                return self.table_name(name) if resource["Type"] == "AWS::DynamoDB::Table" else None
-            parameter = self.raw.get("Parameters", {}).get(name)
-            if parameter is None:
-                return None
-            return self.parameter_overrides.get(name, str(parameter.get("Default", "")))
-        return None
+        resolved = self._value(value)
+        return None if resolved is None or isinstance(resolved, list) else str(resolved)
 
     def functions(self) -> list[FunctionSpec]:
         globals_ = self.raw.get("Globals", {}).get("Function", {})

@@ -46,6 +46,15 @@ venv() {
 PYTHON=$(find_python)
 venv .venv requirements-dev.txt
 
+# The project itself, editable, for its commands (pyproject.toml [project.scripts]: authstate-admin).
+project_stamp=$(sha256sum pyproject.toml | cut -c1-16)
+if [ ! -x .venv/bin/authstate-admin ] || [ "$(cat .venv/.stamp-project 2>/dev/null)" != "$project_stamp" ]; then
+  echo "setup: installing the project's commands into .venv (pip install --editable .: authstate-admin) ..." >&2
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --editable . 2>&1 \
+    | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
+  echo "$project_stamp" > .venv/.stamp-project
+fi
+
 if ! command -v java >/dev/null 2>&1; then
   echo "setup: Java 17+ is required for DynamoDB Local (apt-get install openjdk-17-jre-headless)" >&2; exit 1
 fi

@@ -52,6 +52,15 @@ def dynamodb_endpoint(template: Template) -> Iterator[str]:
         yield local.endpoint
 
 
+@pytest.fixture(scope="session")
+def rotation_dynamodb_endpoint(template: Template) -> Iterator[str]:
+    """A DynamoDB Local of its own for the tests that rotate the signing keys: an emergency rotation
+    retires every key of the table, which would fail the tokens of every other test's server."""
+    with DynamoDBLocal() as local:
+        create_tables(local.endpoint, template)
+        yield local.endpoint
+
+
 @pytest.fixture
 def dynamodb(dynamodb_endpoint: str) -> DynamoDBClient:
     """A client configured as the layer configures its own (items decoded by ``json.loads``)."""

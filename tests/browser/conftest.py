@@ -5,9 +5,9 @@ has installed the example's packages, supertokens-web-js and Debian's chromium. 
 (``make test``) skips this folder without importing Playwright.
 
 One DynamoDB Local (tests/conftest.py), one authstate local server with 60 s access tokens (the
-template's minimum) and no refresh-token reuse window, one example app whose SuperTokens core is that
-server's /cdi, and one Chromium. Screenshots of every step, the pages' console logs and both servers'
-logs go to tests/browser/output/ (or $BROWSER_TEST_OUTPUT).
+template's minimum; the CDI's refreshes have no reuse window by default), one example app whose
+SuperTokens core is that server's /cdi, and one Chromium. Screenshots of every step, the pages'
+console logs and both servers' logs go to tests/browser/output/ (or $BROWSER_TEST_OUTPUT).
 """
 
 # mypy: disable-error-code="import-not-found"
@@ -37,10 +37,9 @@ if TYPE_CHECKING:
 
 API_KEY = "browser-test-key"
 ACCESS_TOKEN_TTL_SECONDS = 60  # the template's minimum (AccessTokenTtlSeconds)
-# 0: a refresh token presented again after its child was used is theft at once (test_theft), as in
-# SuperTokens' core. authstate's default (10 s) forgives that within the window, for racing tabs;
-# the SDK's cross-tab lock already keeps this browser's tabs from racing.
-REFRESH_REUSE_WINDOW_SECONDS = 0
+# The template's CdiRefreshReuseWindowSeconds (0): a refresh token presented again after its child was
+# used is theft at once (test_theft), as in SuperTokens' core; the SDK's cross-tab lock already keeps
+# this browser's tabs from racing. (authstate's own API keeps its 10 s window, for racing clients.)
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # The flags this kind of machine needs (no sandbox as root, no GPU, no network beyond loopback).
 CHROMIUM_ARGS = [
@@ -72,7 +71,6 @@ def authstate_url(dynamodb_endpoint: str, output_dir: Path) -> Iterator[str]:
         output_dir / "authstate.log",
         parameter_overrides={
             "AccessTokenTtlSeconds": str(ACCESS_TOKEN_TTL_SECONDS),
-            "RefreshReuseWindowSeconds": str(REFRESH_REUSE_WINDOW_SECONDS),
         },
     ) as url:
         yield url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,15 @@ class Api:
         return self.session.request(method, self.base_url + path, headers=headers, timeout=30, **kwargs)
 
 
+def with_forged_signature(token: str) -> str:
+    """The token with one character in the middle of its signature changed: still a well-formed JWT of
+    the same length, naming a known key, with a signature that key did not make."""
+    header, payload, signature = token.split(".")
+    middle = len(signature) // 2
+    changed = "B" if signature[middle] == "A" else "A"
+    return f"{header}.{payload}.{signature[:middle]}{changed}{signature[middle + 1 :]}"
+
+
 @pytest.fixture(scope="session")
 def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Everything the local server printed (its functions' logs included)."""
@@ -48,7 +58,14 @@ def server_url(dynamodb_endpoint: str, server_log: Path) -> Iterator[str]:
         yield url
 
 
+@contextlib.contextmanager
+def api_at(url: str) -> Iterator[Api]:
+    """An API client of the server at ``url`` (one keep-alive session)."""
+    with requests.Session() as session:
+        yield Api(url, session)
+
+
 @pytest.fixture
 def api(server_url: str) -> Iterator[Api]:
-    with requests.Session() as session:
-        yield Api(server_url, session)
+    with api_at(server_url) as client:
+        yield client

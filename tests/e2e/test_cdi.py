@@ -3,6 +3,8 @@ error styles, as the SDKs read them (the unmodified SDKs themselves run in tests
 
 from __future__ import annotations
 
+import json
+import uuid
 from functools import partial
 from typing import Any
 
@@ -10,6 +12,7 @@ import jwt
 import pytest
 import requests
 
+from authstate.sessions.access_tokens import SUPERTOKENS_PROTECTED_CLAIMS
 from tests.concurrency import run_concurrently
 from tests.e2e.conftest import API_KEY, Api
 
@@ -86,7 +89,7 @@ def test_other_recipes_and_apps_are_named_as_unsupported(api: Api) -> None:
     assert unknown.json() == {
         "message": "authstate's Core Driver Interface has no route /cdi/recipe/signin",
         "cdiVersions": ["5.4"],
-        "supportedRecipes": ["session", "usermetadata"],
+        "supportedRecipes": ["session", "usermetadata", "jwt"],
     }
     app = cdi(api, "GET", "/appid-shop/recipe/session", params={"sessionHandle": "x"})
     assert app.status_code == 400
@@ -440,3 +443,350 @@ def test_a_handle_no_session_can_have_is_an_unknown_session(api: Api, handle: st
         "status": "OK",
         "sessionHandlesRevoked": [],
     }
+
+
+# -- the core's rules (issue 19): each cites the supertokens-core 11.x source it follows ---------------
+
+
+@pytest.mark.parametrize(
+    ("path", "version", "status", "text"),
+    [
+        ("/recipe/user/metadata", None, 200, None),  # none: the newest (WebserverAPI.getVersionFromRequest)
+        ("/recipe/user/metadata", "5.4", 200, None),
+        ("/recipe/user/metadata", "1.0", 400, "cdi-version 1.0 not supported (authstate speaks CDI 5.4)"),
+        ("/recipe/user/metadata", "5.3", 400, "cdi-version 5.3 not supported (authstate speaks CDI 5.4)"),
+        ("/recipe/user/metadata", "6.0", 400, "cdi-version 6.0 not supported (authstate speaks CDI 5.4)"),
+        (
+            "/recipe/user/metadata",
+            "garbage",
+            400,
+            "cdi-version garbage is not a version: send cdi-version: 5.4",
+        ),
+        # versionNeeded() == false (ApiVersionAPI, HelloAPI, JWKSPublicAPI): any version up to the newest
+        ("/apiversion", "1.0", 200, None),
+        ("/apiversion", "6.0", 400, "cdi-version 6.0 not supported (authstate speaks CDI 5.4)"),
+        ("/hello", "2.21", 200, "Hello"),
+        (
+            "/.well-known/jwks.json",
+            "garbage",
+            400,
+            "cdi-version garbage is not a version: send cdi-version: 5.4",
+        ),
+    ],
+)
+def test_the_cdi_version_header_is_answered_as_the_core_does(
+    api: Api, path: str, version: str | None, status: int, text: str | None
+) -> None:
+    """``WebserverAPI.java``: no header is the newest version; one above it is refused everywhere; one
+    the route does not speak is refused where the route needs a version. The core speaks 2.7 to 5.4;
+    authstate 5.4 only, and a header that is not a version is a 400 (the core: a 500)."""
+    headers = {} if version is None else {"cdi-version": version}
+    response = api.call("GET", "/cdi" + path, params={"userId": "u"}, headers=headers)
+    assert response.status_code == status, response.text
+    if text is not None:
+        assert response.text == text + "\n"
+        assert response.headers["content-type"].startswith("text/plain")
+
+
+def test_tenant_ids_are_normalized_as_the_core_does(api: Api, unique_id: str) -> None:
+    """``webserver/Utils.normalizeAndValidateTenantId`` and the router's lower-cased path: PUBLIC is
+    public, Tenant-A is tenant-a, so a tenant's list and revoke see every session of it."""
+    body = {"userId": unique_id, "userDataInJWT": {}, "userDataInDatabase": {}, "enableAntiCsrf": False}
+    upper = ok(cdi(api, "POST", "/PUBLIC/recipe/session", json=body))
+    assert upper["session"]["tenantId"] == "public"
+    assert claims(upper["accessToken"]["token"])["tId"] == "public"
+    mixed = ok(cdi(api, "POST", "/Tenant-A/recipe/session", json=body))
+    assert mixed["session"]["tenantId"] == "tenant-a"
+    only_public = {"userId": unique_id, "fetchAcrossAllTenants": "FALSE"}
+    assert ok(cdi(api, "GET", "/public/recipe/session/user", params=only_public))["sessionHandles"] == [
+        upper["session"]["handle"]
+    ]
+    assert ok(cdi(api, "GET", "/TENANT-a/recipe/session/user", params=only_public))["sessionHandles"] == [
+        mixed["session"]["handle"]
+    ]
+    revoked = ok(
+        cdi(
+            api, "POST", "/recipe/session/remove", json={"userId": unique_id, "revokeAcrossAllTenants": False}
+        )
+    )
+    assert revoked["sessionHandlesRevoked"] == [upper["session"]["handle"]]  # no prefix: public
+
+
+@pytest.mark.parametrize(
+    ("tenant", "message"),
+    [
+        ("a_b", "tenantId can only contain letters, numbers and hyphens"),
+        ("t%C3%A9", "tenantId can only contain letters, numbers and hyphens"),
+        ("hello", "Cannot use 'hello' as a tenantId"),
+        ("Users", "Cannot use 'users' as a tenantId"),
+        ("t" * 65, "tenantId can be at most 64 characters"),
+    ],
+)
+def test_a_tenant_id_the_core_refuses_is_a_400_naming_the_rule(api: Api, tenant: str, message: str) -> None:
+    body = {"userId": "u", "userDataInJWT": {}, "userDataInDatabase": {}, "enableAntiCsrf": False}
+    response = cdi(api, "POST", f"/{tenant}/recipe/session", json=body)
+    assert (response.status_code, response.text) == (400, message + "\n")
+
+
+def test_claims_the_core_accepts_are_accepted(api: Api, unique_id: str) -> None:
+    """The core protects only the claims it writes (``AccessToken.java``, requiredAndProtectedPropsV5);
+    ``aud``, ``nbf``, ``jti``, ``stt`` and ``iss`` are the app's, in the token as sent (the README says
+    which of them make standard verifiers refuse the token)."""
+    own = {"aud": "api://x", "nbf": 1, "jti": "j-1", "stt": 0, "iss": ISS}
+    created = create(api, unique_id, userDataInJWT=own)
+    token = created["accessToken"]["token"]
+    assert {k: claims(token)[k] for k in own} == own
+    assert verify(api, token, checkDatabase=True)["session"]["userDataInJWT"] == own
+    handle = created["session"]["handle"]
+    again = {**own, "jti": "j-2"}
+    assert ok(cdi(api, "PUT", "/recipe/jwt/data", json={"sessionHandle": handle, "userDataInJWT": again}))
+    regenerated = ok(
+        cdi(api, "POST", "/recipe/session/regenerate", json={"accessToken": token, "userDataInJWT": own})
+    )
+    # Only what differs from the presented token is applied (README: online merges lose nothing), so
+    # the offline write of jti stays; the core would write the whole payload back.
+    assert {k: claims(regenerated["accessToken"]["token"])[k] for k in own} == again
+
+
+@pytest.mark.parametrize("claim", sorted(SUPERTOKENS_PROTECTED_CLAIMS))
+def test_the_cores_protected_claims_are_refused_everywhere(api: Api, unique_id: str, claim: str) -> None:
+    """``AccessToken.java`` (toJSON) at creation, ``Session.updateSession`` for jwt/data and regenerate."""
+    refused = (400, "The user payload contains protected field\n")
+    response = cdi(
+        api,
+        "POST",
+        "/public/recipe/session",
+        json={
+            "userId": unique_id,
+            "userDataInJWT": {claim: "x"},
+            "userDataInDatabase": {},
+            "enableAntiCsrf": False,
+        },
+    )
+    assert (response.status_code, response.text) == refused
+    created = create(api, unique_id)
+    handle, token = created["session"]["handle"], created["accessToken"]["token"]
+    put = cdi(api, "PUT", "/recipe/jwt/data", json={"sessionHandle": handle, "userDataInJWT": {claim: "x"}})
+    assert (put.status_code, put.text) == refused
+    regenerate = cdi(
+        api, "POST", "/recipe/session/regenerate", json={"accessToken": token, "userDataInJWT": {claim: "x"}}
+    )
+    assert (regenerate.status_code, regenerate.text) == refused
+    info = ok(cdi(api, "GET", "/recipe/session", params={"sessionHandle": handle}))
+    assert claim not in info["userDataInJWT"]
+
+
+@pytest.mark.parametrize("user_id", ["", " ", "\t", "a\nb", "é" * 128])
+def test_user_ids_the_core_accepts_are_accepted(api: Api, unique_id: str, user_id: str) -> None:
+    """``SessionAPI.java`` reads ``userId`` as any string (parseStringOrThrowError): "" and blanks too.
+    A tenant of this test's own keeps other tests' sessions of the same user out of the listing."""
+    tenant = "t-" + uuid.uuid4().hex
+    body = {"userId": user_id, "userDataInJWT": {}, "userDataInDatabase": {}, "enableAntiCsrf": False}
+    created = ok(cdi(api, "POST", f"/{tenant}/recipe/session", json=body))
+    assert created["session"]["userId"] == created["session"]["recipeUserId"] == user_id
+    assert claims(created["accessToken"]["token"])["sub"] == user_id
+    listed = ok(
+        cdi(
+            api,
+            "GET",
+            f"/{tenant}/recipe/session/user",
+            params={"userId": user_id, "fetchAcrossAllTenants": "false"},
+        )
+    )
+    assert listed["sessionHandles"] == [created["session"]["handle"]]
+    assert verify(api, created["accessToken"]["token"], checkDatabase=True)["status"] == "OK"
+    metadata = {"userId": user_id, "metadataUpdate": {"k": unique_id}}
+    assert ok(cdi(api, "PUT", "/recipe/user/metadata", json=metadata))["metadata"] == {"k": unique_id}
+    assert ok(cdi(api, "GET", "/recipe/user/metadata", params={"userId": user_id}))["metadata"] == {
+        "k": unique_id
+    }
+    assert ok(cdi(api, "POST", "/recipe/user/metadata/remove", json={"userId": user_id})) == {"status": "OK"}
+
+
+@pytest.mark.parametrize(
+    ("user_id", "message"),
+    [
+        ("x" * 257, "Field name 'userId' is invalid: at most 256 UTF-8 bytes"),
+        ("a\u0000b", "Field name 'userId' is invalid: it may not contain U+0000"),
+        (7, "Field name 'userId' is invalid in JSON input"),
+    ],
+)
+def test_user_ids_beyond_authstates_keys_are_a_400(api: Api, user_id: object, message: str) -> None:
+    body = {"userId": user_id, "userDataInJWT": {}, "userDataInDatabase": {}, "enableAntiCsrf": False}
+    response = cdi(api, "POST", "/public/recipe/session", json=body)
+    assert (response.status_code, response.text) == (400, message + "\n")
+
+
+def test_the_native_api_keeps_its_stricter_user_ids(api: Api) -> None:
+    response = api.call("POST", "/sessions", json={"userId": ""})
+    assert (response.status_code, response.json()["code"]) == (400, "VALIDATION_ERROR")
+
+
+def test_top_level_nulls_are_kept_as_the_core_keeps_them(api: Api, unique_id: str) -> None:
+    """``Session.createNewSession`` stores userDataInJWT and signs it as sent (Gson writes nulls);
+    ``Session.updateSession`` (jwt/data, regenerate) stores the payload it is sent as it is."""
+    created = create(api, unique_id, userDataInJWT={"k": None, "iss": ISS})
+    token, handle = created["accessToken"]["token"], created["session"]["handle"]
+    assert created["session"]["userDataInJWT"] == {"iss": ISS, "k": None}
+    assert "k" in claims(token)
+    assert claims(token)["k"] is None
+    info = ok(cdi(api, "GET", "/recipe/session", params={"sessionHandle": handle}))
+    assert info["userDataInJWT"] == {"iss": ISS, "k": None}
+    regenerated = ok(
+        cdi(
+            api,
+            "POST",
+            "/recipe/session/regenerate",
+            json={"accessToken": token, "userDataInJWT": {"iss": ISS, "k": None, "n": None}},
+        )
+    )
+    assert regenerated["session"]["userDataInJWT"] == {"iss": ISS, "k": None, "n": None}
+    assert claims(regenerated["accessToken"]["token"])["n"] is None
+    put = {"sessionHandle": handle, "userDataInJWT": {"only": None}}
+    assert ok(cdi(api, "PUT", "/recipe/jwt/data", json=put)) == {"status": "OK"}
+    info = ok(cdi(api, "GET", "/recipe/session", params={"sessionHandle": handle}))
+    assert info["userDataInJWT"] == {"only": None}
+    assert claims(refresh(api, created["refreshToken"]["token"])["accessToken"]["token"])["only"] is None
+
+
+def test_regenerate_without_a_payload_mints_the_stored_one(api: Api, unique_id: str) -> None:
+    """``Session.regenerateToken``: no userDataInJWT means the stored payload, in a new token."""
+    created = create(api, unique_id)
+    handle, token = created["session"]["handle"], created["accessToken"]["token"]
+    put = {"sessionHandle": handle, "userDataInJWT": {"iss": ISS, "plan": "pro"}}
+    ok(cdi(api, "PUT", "/recipe/jwt/data", json=put))
+    regenerated = ok(cdi(api, "POST", "/recipe/session/regenerate", json={"accessToken": token}))
+    assert regenerated["session"]["userDataInJWT"] == {"iss": ISS, "plan": "pro"}
+    assert claims(regenerated["accessToken"]["token"])["plan"] == "pro"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "message"),
+    [
+        (
+            "/public/recipe/session",
+            {"userId": "u", "userDataInJWT": {"": 1}, "userDataInDatabase": {}, "enableAntiCsrf": False},
+            "userDataInJWT has an empty key",
+        ),
+        (
+            "/public/recipe/session",
+            {"userId": "u", "userDataInJWT": {}, "userDataInDatabase": {"": 1}, "enableAntiCsrf": False},
+            "userDataInDatabase has an empty key",
+        ),
+        (
+            "/public/recipe/session",
+            {"userId": "u", "userDataInJWT": {}, "userDataInDatabase": {}},
+            "Field name 'enableAntiCsrf' is invalid in JSON input",
+        ),
+        (
+            "/recipe/session/verify",
+            {"accessToken": "x", "doAntiCsrfCheck": True, "enableAntiCsrf": False, "checkDatabase": "no"},
+            "Field name 'checkDatabase' is invalid in JSON input",
+        ),
+        (
+            "/recipe/session/refresh",
+            {"refreshToken": 1, "enableAntiCsrf": False, "useDynamicSigningKey": True},
+            "Field name 'refreshToken' is invalid in JSON input",
+        ),
+        (
+            "/recipe/session/remove",
+            {"sessionHandles": ["h"], "revokeAcrossAllTenants": True},
+            "Invalid JSON input - revokeAcrossAllTenants can only be set if userId is set",
+        ),
+        ("/recipe/user/metadata/remove", [], "Invalid Json Input"),
+        ("/recipe/user/metadata/remove", "not json", "Invalid Json Input"),
+    ],
+)
+def test_bad_input_names_the_fields_the_caller_sent(api: Api, path: str, body: object, message: str) -> None:
+    method = "POST"
+    response = cdi(api, method, path, data=body if isinstance(body, str) else json.dumps(body))
+    assert (response.status_code, response.text) == (400, message + "\n")
+
+
+def test_session_data_errors_name_user_data_in_database(api: Api, unique_id: str) -> None:
+    handle = create(api, unique_id)["session"]["handle"]
+    put = {"sessionHandle": handle, "userDataInDatabase": {"": 1}}
+    response = cdi(api, "PUT", "/recipe/session/data", json=put)
+    assert (response.status_code, response.text) == (400, "userDataInDatabase has an empty key\n")
+
+
+def test_get_parameters_missing_are_named_as_the_core_names_them(api: Api) -> None:
+    missing = cdi(api, "GET", "/recipe/session")
+    assert (missing.status_code, missing.text) == (
+        400,
+        "Field name 'sessionHandle' is missing in GET request\n",
+    )
+
+
+# -- the JWT recipe -------------------------------------------------------------------------------------
+
+
+def jwks_client(api: Api, path: str) -> jwt.PyJWKClient:
+    return jwt.PyJWKClient(api.base_url + path, cache_jwk_set=False)
+
+
+def test_a_jwt_of_the_jwt_recipe_verifies_with_the_jwks(api: Api) -> None:
+    """``JWTSigningAPI.java``/``JWTSigningFunctions.createJWTToken``: iat, exp = iat + validity, iss from
+    jwksDomain, the payload over them; the static key unless useStaticSigningKey is false."""
+    body = {
+        "payload": {"role": "svc", "n": None},
+        "validity": 60,
+        "algorithm": "rs256",
+        "jwksDomain": "https://a",
+    }
+    created = ok(cdi(api, "POST", "/recipe/jwt", json=body, headers={"rid": "jwt"}))
+    assert set(created) == {"status", "jwt"}
+    token = created["jwt"]
+    header = jwt.get_unverified_header(token)
+    assert header == {"alg": "RS256", "typ": "JWT", "kid": header["kid"]}
+    assert header["kid"].startswith("s-")
+    key = jwks_client(api, "/cdi/.well-known/jwks.json").get_signing_key_from_jwt(token)
+    decoded = jwt.decode(token, key.key, algorithms=["RS256"], issuer="https://a")
+    assert decoded == {
+        "iat": decoded["iat"],
+        "exp": decoded["iat"] + 60,
+        "iss": "https://a",
+        "role": "svc",
+        "n": None,
+    }
+    with_api_key = ok(cdi(api, "GET", "/recipe/jwt/jwks"))
+    public = ok(cdi(api, "GET", "/.well-known/jwks.json", key=None))
+    assert with_api_key == {"status": "OK", **public}
+    dynamic = ok(cdi(api, "POST", "/recipe/jwt", json={**body, "useStaticSigningKey": False}))["jwt"]
+    assert jwt.get_unverified_header(dynamic)["kid"].startswith("d-")
+    own = {**body, "payload": {"iss": "mine", "exp": 1}}
+    assert claims(ok(cdi(api, "POST", "/recipe/jwt", json=own))["jwt"])["iss"] == "mine"
+
+
+def test_a_jwt_of_the_jwt_recipe_is_never_an_access_token(api: Api, unique_id: str) -> None:
+    """Signed with the same keys, but without the access token's ``version`` header: refused by both
+    verifications, however access-token-like its payload."""
+    created = create(api, unique_id)
+    access = claims(created["accessToken"]["token"])
+    body = {
+        "payload": access,
+        "validity": 60,
+        "algorithm": "RS256",
+        "jwksDomain": "x",
+        "useStaticSigningKey": False,
+    }
+    forged = ok(cdi(api, "POST", "/recipe/jwt", json=body))["jwt"]
+    assert verify(api, forged)["status"] == "TRY_REFRESH_TOKEN"
+    native = api.call("POST", "/sessions/verify", json={"accessToken": forged})
+    assert (native.status_code, native.json()["code"]) == (401, "TOKEN_MALFORMED")
+
+
+@pytest.mark.parametrize(
+    ("fields", "answer"),
+    [
+        ({"algorithm": "HS256"}, (200, '{"status":"UNSUPPORTED_ALGORITHM_ERROR"}')),
+        ({"validity": 0}, (400, "validity must be greater than or equal to 0\n")),
+        ({"validity": 10**11}, (400, "validity can be at most 31536000000 seconds (1000 years)\n")),
+        ({"validity": "60"}, (400, "Field name 'validity' is invalid in JSON input\n")),
+        ({"jwksDomain": None}, (400, "Field name 'jwksDomain' is invalid in JSON input\n")),
+    ],
+)
+def test_jwt_requests_the_core_refuses(api: Api, fields: dict[str, Any], answer: tuple[int, str]) -> None:
+    body = {"payload": {}, "validity": 60, "algorithm": "RS256", "jwksDomain": "x", **fields}
+    response = cdi(api, "POST", "/recipe/jwt", json=body)
+    assert (response.status_code, response.text) == answer

@@ -287,4 +287,7 @@ def test_client_errors_write_nothing_but_their_access_line(
     with requests.Session() as http:
         statuses = [mistake(http).status_code for mistake in mistakes]
     assert statuses == [401, 401, 400, 405, 404, 401]
-    assert log.read_text()[len(before) :] == ""  # --quiet: no access log; and no function log line
+    # --quiet: no access log; and no function log line but the wrong key's, a security event (one short
+    # WARNING line: README "Security events")
+    written = log.read_text()[len(before) :].splitlines()
+    assert [json.loads(line)["event"] for line in written] == ["invalid_api_key"]

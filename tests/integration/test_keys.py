@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from authstate.errors import AuthstateError
+from authstate.errors import AuthstateError, StorageUnavailable
 from authstate.sessions.access_tokens import mint_access_token, verify_access_token
-from authstate.sessions.keys import PUBLISH_AHEAD_SECONDS, KeyRing, SigningKey
-from authstate.storage.table import Table
+from authstate.sessions.keys import DEFAULT_CACHE_SECONDS, PUBLISH_AHEAD_SECONDS, KeyRing, SigningKey
+from authstate.storage.table import Item, Table
 from bench.measure import CallCounter
 from localrun.dynamodb import client
 
@@ -60,12 +60,21 @@ def stored_items(dynamodb_endpoint: str, table_name: str, partition: str) -> Any
     return read
 
 
-def new_ring(dynamodb: DynamoDBClient, table_name: str, partition: str) -> KeyRing:
+def new_ring(
+    dynamodb: DynamoDBClient,
+    table_name: str,
+    partition: str,
+    *,
+    cache_seconds: float = DEFAULT_CACHE_SECONDS,
+    can_sign: bool = True,
+) -> KeyRing:
     return KeyRing(
         Table(table_name, lambda: dynamodb),
         rotation_seconds=ROTATION,
         access_token_ttl_seconds=TTL,
         partition=partition,
+        cache_seconds=cache_seconds,
+        can_sign=can_sign,
     )
 
 
@@ -209,7 +218,10 @@ def test_key_created_elsewhere_is_found_by_one_reload(
     assert call_counter.calls == []
 
 
-def test_warm_keyring_signs_and_verifies_without_dynamodb(ring: KeyRing, call_counter: CallCounter) -> None:
+def test_warm_keyring_signs_and_verifies_without_dynamodb_while_its_cache_is_fresh(
+    dynamodb: DynamoDBClient, table_name: str, partition: str, call_counter: CallCounter
+) -> None:
+    ring = new_ring(dynamodb, table_name, partition, cache_seconds=ROTATION)
     key = ring.signing_key(T0)
     token = mint_access_token(claims(T0), key)
     call_counter.reset()
@@ -219,6 +231,139 @@ def test_warm_keyring_signs_and_verifies_without_dynamodb(ring: KeyRing, call_co
         assert verify_access_token(token, ring, min(now, T0 + TTL - 1))["sub"] == "user-1"
     assert ring.jwks(T0 + 2) == {"keys": [jwk(key)]}
     assert call_counter.calls == []
+
+
+def test_warm_keyring_reads_its_keys_again_once_per_cache_age(
+    ring: KeyRing, call_counter: CallCounter
+) -> None:
+    key = ring.signing_key(T0)
+    token = mint_access_token(claims(T0), key)
+    call_counter.reset()
+
+    for now in (T0 + 1, T0 + DEFAULT_CACHE_SECONDS - 0.001):
+        assert ring.signing_key(now) is key
+        assert verify_access_token(token, ring, now)["sub"] == "user-1"
+    assert call_counter.calls == []
+    stale = T0 + DEFAULT_CACHE_SECONDS
+    assert verify_access_token(token, ring, stale)["sub"] == "user-1"
+    assert ring.signing_key(stale + 1).kid == key.kid
+    assert call_counter.calls == ["Query"]  # one re-read, then fresh for another cache age
+    call_counter.reset()
+    assert ring.jwks(stale + DEFAULT_CACHE_SECONDS) == {"keys": [jwk(key)]}
+    assert call_counter.calls == ["Query"]
+
+
+class _Unreachable(Table):
+    """A table whose DynamoDB has gone away after the first read (as in an outage)."""
+
+    def __init__(self, table: Table) -> None:
+        super().__init__(table.name, lambda: table.client)
+        self.reachable = True
+
+    def query(self, **arguments: Any) -> list[Item]:
+        if not self.reachable:
+            raise StorageUnavailable("storage is unavailable; retry later")
+        return super().query(**arguments)
+
+
+def test_a_reread_that_fails_keeps_the_cached_keys_and_tries_again_an_interval_later(
+    dynamodb: DynamoDBClient, table_name: str, partition: str, call_counter: CallCounter
+) -> None:
+    """Verification needs no database, so an outage past the cache age does not stop it."""
+    table = _Unreachable(Table(table_name, lambda: dynamodb))
+    ring = KeyRing(
+        table, rotation_seconds=ROTATION, access_token_ttl_seconds=TTL, partition=partition, cache_seconds=60
+    )
+    key = ring.signing_key(T0)
+    token = mint_access_token(claims(T0), key)
+    table.reachable = False
+    call_counter.reset()
+    assert verify_access_token(token, ring, T0 + 61)["sub"] == "user-1"
+    assert verify_access_token(token, ring, T0 + 120)["sub"] == "user-1"  # no second try within 60 s
+    table.reachable = True
+    assert verify_access_token(token, ring, T0 + 122)["sub"] == "user-1"
+    assert call_counter.calls == ["Query"]  # the one that reached DynamoDB again
+
+
+def test_emergency_rotation_replaces_the_current_key_and_retires_every_other(
+    dynamodb: DynamoDBClient,
+    dynamodb_endpoint: str,
+    table_name: str,
+    partition: str,
+    stored_items: Any,
+    call_counter: CallCounter,
+) -> None:
+    signer = new_ring(dynamodb, table_name, partition)
+    near_end = SLOT_START + ROTATION - 120.0  # the next slot's key is published by now
+    current = signer.signing_key(near_end)
+    signer.jwks(near_end)
+    static = signer.static_key(near_end)
+    tokens = {key.kid: mint_access_token(claims(near_end), key) for key in (current, static)}
+    stale = new_ring(client(dynamodb_endpoint), table_name, partition)  # another warm process
+    for token in tokens.values():
+        assert verify_access_token(token, stale, near_end)["sub"] == "user-1"
+    published = {key["kid"] for key in signer.jwks(near_end)["keys"]}
+    assert len(published) == 3  # current, next, static
+
+    foreign = {"pk": {"S": partition}, "sk": {"S": "imported#k1"}, "kid": {"S": "k1"}}
+    dynamodb.put_item(TableName=table_name, Item=foreign)  # a key of another kind: not ours to retire
+    operator = new_ring(dynamodb, table_name, partition, can_sign=False)
+    call_counter.reset()
+    rotation = operator.rotate_now(near_end, reason="ticket 42")
+    assert call_counter.calls == ["Query", "PutItem", "DeleteItem", "DeleteItem"]
+    assert sorted(rotation.retired) == sorted(published)
+    assert rotation.kid not in published
+    assert sorted((item["sk"]["S"], item["kid"]["S"]) for item in stored_items()) == [
+        ("imported#k1", "k1"),
+        (f"slot#{SLOT:012d}", rotation.kid),
+    ]
+    dynamodb.delete_item(TableName=table_name, Key={"pk": foreign["pk"], "sk": foreign["sk"]})
+
+    # At once in the rotating process; in another warm one once its cache is older than the bound.
+    listed = [key["kid"] for key in operator.jwks(near_end)["keys"]]  # the next slot's key published anew
+    assert rotation.kid in listed
+    assert not set(listed) & published
+    for token in tokens.values():
+        with pytest.raises(AuthstateError) as raised:
+            verify_access_token(token, operator, near_end)
+        assert raised.value.code == "TOKEN_KEY_UNKNOWN"
+        assert verify_access_token(token, stale, near_end + 1)["sub"] == "user-1"  # within the bound
+    after_bound = near_end + DEFAULT_CACHE_SECONDS
+    for token in tokens.values():
+        with pytest.raises(AuthstateError) as raised:
+            verify_access_token(token, stale, after_bound)
+        assert raised.value.code == "TOKEN_KEY_UNKNOWN"
+    new = stale.signing_key(after_bound)
+    assert new.kid == rotation.kid
+    assert [key["kid"] for key in stale.jwks(after_bound)["keys"]] == listed
+    renewed_static = stale.static_key(after_bound)  # created anew on its next use
+    assert renewed_static.kid not in published
+    fresh = mint_access_token(claims(after_bound), new)
+    assert verify_access_token(fresh, new_ring(client(dynamodb_endpoint), table_name, partition), after_bound)
+
+
+def test_a_rotation_that_raced_another_one_fails_with_a_conflict(
+    dynamodb: DynamoDBClient, table_name: str, partition: str, stored_items: Any
+) -> None:
+    """Two operators at once: the one whose put was not over the key it read is refused, not merged."""
+    new_ring(dynamodb, table_name, partition).signing_key(T0)
+
+    class _Racing(Table):
+        def query(self, **arguments: Any) -> list[Item]:
+            items = super().query(**arguments)
+            new_ring(dynamodb, table_name, partition).rotate_now(T0)  # lands between the read and the put
+            return items
+
+    racing = KeyRing(
+        _Racing(table_name, lambda: dynamodb),
+        rotation_seconds=ROTATION,
+        access_token_ttl_seconds=TTL,
+        partition=partition,
+    )
+    with pytest.raises(AuthstateError) as raised:
+        racing.rotate_now(T0)
+    assert raised.value.code == "CONFLICT"
+    assert len(stored_items()) == 1
 
 
 def test_jwks_of_an_empty_partition_creates_the_current_key(

@@ -35,6 +35,16 @@ def test_unknown_user_reads_as_empty(metadata: UserMetadata, unique_id: str) -> 
     assert to_plain(metadata.get(unique_id)) == {}
 
 
+def test_the_empty_user_id_has_metadata(metadata: UserMetadata) -> None:
+    """SuperTokens' core keeps metadata for the user id "" (``UserMetadataAPI.java`` takes any string);
+    DynamoDB refuses "" as a key, so it is stored as U+0000 (``identifiers.user_id_key``)."""
+    metadata.clear("")
+    assert to_plain(metadata.update("", {"a": 1})) == {"a": 1}
+    assert to_plain(metadata.get("")) == {"a": 1}
+    metadata.clear("")
+    assert to_plain(metadata.get("")) == {}
+
+
 def test_first_update_drops_null_keys(metadata: UserMetadata, unique_id: str) -> None:
     assert to_plain(metadata.update(unique_id, {"test": "123", "testNull": None})) == {"test": "123"}
     assert to_plain(metadata.get(unique_id)) == {"test": "123"}

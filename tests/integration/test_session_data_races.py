@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -220,6 +221,37 @@ def test_a_refresh_racing_a_data_write_never_lets_the_data_expire_first(
     assert wrong == [], f"{len(wrong)} of {ROUNDS} rounds: {wrong[:3]}"
 
 
+def test_data_merges_racing_on_a_session_stored_before_all_land(
+    harness: Harness, items: Items, unique_id: str
+) -> None:
+    """Three merges of different keys at once into a session whose data is still in its item: each
+    reads it there and moves it out; whichever moves it, every merge lands (a stale copy never
+    overwrites the data item another merge has written)."""
+    writers = [harness.make() for _ in range(3)]
+    lost: list[str] = []
+
+    def round_of(number: int) -> None:
+        handle = legacy_session(harness, items, unique_id, {"seed": number}).session.handle
+        answers: list[str | None] = []
+        run_concurrently(
+            [
+                partial(
+                    lambda w, k: answers.append(error_code(lambda: w.merge_data(handle, {k: number}))),
+                    writer,
+                    key,
+                )
+                for writer, key in zip(writers, "abc", strict=True)
+            ]
+        )
+        found = plain(harness.sessions.get_data(handle))
+        if answers != [None] * 3 or found != {"seed": number, "a": number, "b": number, "c": number}:
+            lost.append(f"answered {answers}, data {sorted(found)}")
+
+    for number in range(ROUNDS // 3):
+        round_of(number)
+    assert lost == [], f"{len(lost)} of {ROUNDS // 3} rounds: {lost[:3]}"
+
+
 # -- forced interleavings ------------------------------------------------------------------------
 
 
@@ -254,7 +286,7 @@ def before(
 WRITE_AFTER_READ = {
     "data item": ("UpdateItem", "SessionDataTable"),
     "no data yet": ("UpdateItem", "SessionDataTable"),  # after noting the data's expiry on the session
-    "stored before": ("TransactWriteItems", None),
+    "stored before": ("PutItem", "SessionDataTable"),  # the copy of the data moved out
 }
 
 
@@ -276,6 +308,21 @@ def test_a_revocation_between_a_data_writes_read_and_its_write_leaves_nothing(
         assert error_code(lambda: harness.sessions.merge_data(handle, {"x": 1})) == GONE
     assert ran == [1]
     assert (items.session(handle), items.data_item(handle)) == (None, None)
+
+
+def test_a_stale_copy_of_moved_data_never_replaces_the_data_item(
+    harness: Harness, items: Items, dynamodb: DynamoDBClient, table_names: dict[str, str], unique_id: str
+) -> None:
+    """A merge read the session with its data still in its item; before it copies the data out, another
+    merge moves it out and writes into the data item. The first one's copy is refused (it was taken
+    from the same version), it reads the session again and merges into the data item: both land."""
+    handle = legacy_session(harness, items, unique_id, {"seed": 1}).session.handle
+    other = harness.make()
+    with before(
+        dynamodb, "PutItem", table_names["SessionDataTable"], lambda: other.merge_data(handle, {"b": 2})
+    ):
+        assert plain(harness.sessions.merge_data(handle, {"a": 1})) == {"a": 1, "b": 2, "seed": 1}
+    assert plain(harness.sessions.get_data(handle)) == {"a": 1, "b": 2, "seed": 1}
 
 
 def test_a_revocation_between_a_reads_two_calls_is_not_read_as_empty_data(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -478,6 +479,21 @@ def test_revoke_all_of_a_user(harness: Harness, unique_id: str) -> None:
     assert harness.sessions.get(other)[0].handle == other
 
 
+def test_the_empty_user_id_has_sessions_and_they_can_be_listed(harness: Harness, unique_id: str) -> None:
+    """SuperTokens' core creates sessions for the user id "" (``SessionAPI.java`` takes any string);
+    DynamoDB refuses "" as an index key, so it is stored as U+0000 (``identifiers.user_id_key``), which no
+    accepted user id contains. A tenant of this test's own keeps other tests' "" sessions out."""
+    tenant = f"t-{uuid.uuid4().hex}"
+    issued = harness.sessions.create("", tenant, {}, {})
+    assert issued.access_token.user_id == ""
+    session, _ = harness.sessions.get(issued.session.handle)
+    assert (session.user_id, session.tenant_id) == ("", tenant)
+    assert harness.sessions.verify(issued.access_token.token, check_database=True).user_id == ""
+    assert harness.sessions.handles_of_user("", tenant) == [issued.session.handle]
+    assert harness.sessions.revoke_all("", tenant) == [issued.session.handle]
+    assert harness.sessions.handles_of_user("", tenant) == []
+
+
 # -- refresh rotation and theft detection (design note §4) ---------------------------------------
 
 
@@ -567,6 +583,35 @@ def test_a_sibling_after_the_window_is_theft_and_the_attacker_is_not_left_alone(
     assert error_of(harness.sessions.verify, attacker2.access_token.token, check_database=True) == (
         401,
         "SESSION_REVOKED",
+    )
+
+
+@pytest.mark.parametrize("use", ["refresh", "verify with database"])
+def test_with_no_reuse_window_a_sibling_is_theft_at_once(harness: Harness, unique_id: str, use: str) -> None:
+    """``reuse_window_seconds=0`` (the CDI's default, as SuperTokens' core: ``Session.java``,
+    ``refreshSessionHelper``): once one child of R0 is used, its sibling is theft in the same second."""
+    issued = harness.sessions.create(unique_id, "public", {}, {})
+    tab_a = harness.sessions.refresh(issued.refresh_token.token, reuse_window_seconds=0)
+    tab_b = harness.sessions.refresh(issued.refresh_token.token, reuse_window_seconds=0)
+    if use == "refresh":
+        harness.sessions.refresh(tab_a.refresh_token.token, reuse_window_seconds=0)
+    else:
+        harness.sessions.verify(tab_a.access_token.token, check_database=True)
+    with pytest.raises(AuthstateError) as caught:
+        harness.sessions.refresh(tab_b.refresh_token.token, reuse_window_seconds=0)
+    assert caught.value.code == "TOKEN_THEFT_DETECTED"
+    assert error_of(harness.sessions.get, issued.session.handle) == (404, "SESSION_NOT_FOUND")
+
+
+def test_with_no_reuse_window_the_parent_after_its_child_is_theft_at_once(
+    harness: Harness, unique_id: str
+) -> None:
+    issued = harness.sessions.create(unique_id, "public", {}, {})
+    child = harness.sessions.refresh(issued.refresh_token.token, reuse_window_seconds=0)
+    harness.sessions.verify(child.access_token.token, check_database=True)
+    assert error_of(harness.sessions.refresh, issued.refresh_token.token, reuse_window_seconds=0) == (
+        401,
+        "TOKEN_THEFT_DETECTED",
     )
 
 

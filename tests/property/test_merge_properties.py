@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from authstate.documents.expressions import decode_document, encode_document
 from authstate.documents.jsondoc import check_document_keys, document_text, dumps, parse_body, to_plain
-from authstate.documents.merge import merge
+from authstate.documents.merge import difference, merge
 from authstate.errors import AuthstateError
 from authstate.limits import MAX_KEY_BYTES
 from tests.property.strategies import (
@@ -129,3 +129,45 @@ def test_document_text_is_dumps_for_stored_merged_and_parsed_documents(
     parsed = parse_body(dumps(document))
     for value in (stored, merged, parsed, document):
         assert document_text(value).text == dumps(value)
+
+
+@st.composite
+def old_and_new(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A document and a new version of it: some keys kept, some rewritten (equal or not), some
+    dropped, some added: what an SDK's online merge sends against the token it presented."""
+    old = draw(documents)
+    kept = {key: value for key, value in old.items() if draw(st.booleans())}
+    rewritten = {key: copy.deepcopy(old[key]) for key in old if key not in kept and draw(st.booleans())}
+    return old, {**kept, **rewritten, **draw(documents)}
+
+
+@PURE
+@given(old_and_new())
+def test_difference_is_the_update_that_makes_the_new_document(
+    case: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    old, new = case
+    note(f"old={old!r}\nnew={new!r}")
+    update = difference(old, new)
+    assert_exactly_equal(merge(old, update), merge({}, new))
+    assert set(update) <= set(old) | set(new)
+    assert {key for key, value in update.items() if value is None} == set(old) - set(new)
+    for key, value in update.items():  # only what changed: a key equal in both is never sent
+        if value is not None:
+            assert key not in old or dumps(old[key]) != dumps(value)
+            assert value is new[key]
+    assert difference(new, new) == {}
+
+
+@PURE
+@given(old_and_new(), documents)
+def test_difference_applied_to_a_concurrently_changed_document_keeps_the_other_keys(
+    case: tuple[dict[str, Any], dict[str, Any]], concurrent: dict[str, Any]
+) -> None:
+    """Why the CDI's regenerate loses nothing: the stored claims gained other keys since the token
+    was minted (concurrent merges); applying only the difference leaves those keys as they are."""
+    old, new = case
+    others = {key: value for key, value in concurrent.items() if key not in old and key not in new}
+    stored = merge(old, others)
+    merged = merge(stored, difference(old, new))
+    assert_exactly_equal(merged, merge(merge({}, new), others))

@@ -35,11 +35,18 @@ def cdi_upstream(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         return
     dynamodb_endpoint: str = request.getfixturevalue("dynamodb_endpoint")
     log = tmp_path_factory.mktemp("sdk-server") / "server.log"
-    # No reuse window for sibling refresh tokens, as in SuperTokens' own core: a replayed refresh token
-    # is theft at once (the window has tests of its own, tests/e2e/test_probe_round2.py).
-    overrides = {"RefreshReuseWindowSeconds": "0"}
-    with local_server(dynamodb_endpoint, API_KEY, log, parameter_overrides=overrides) as url:
+    # The template's defaults: the native API's reuse window (10 s) and the CDI's (0 s, the core's: a
+    # replayed refresh token is theft at once), so the SDK tests show the CDI's own setting applies.
+    with local_server(dynamodb_endpoint, API_KEY, log) as url:
         yield url + "/cdi"
+
+
+@pytest.fixture(scope="session")
+def authstate_url(cdi_upstream: str) -> str:
+    """authstate's own API beside its CDI (tests that compare the two skip against another core)."""
+    if os.environ.get(CORE_OVERRIDE):
+        pytest.skip(f"{CORE_OVERRIDE} is set: no authstate native API to compare with")
+    return cdi_upstream.removesuffix("/cdi")
 
 
 @pytest.fixture(scope="session")

@@ -10,10 +10,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import jwt
 import pytest
 
 from tests.sdk.conftest import API_KEY
 from tests.sdk.recorder import CoreRecorder
+from tests.sdk.request_table import outside, unanswered, without_cdi_headers
 
 pytestmark = pytest.mark.sdk
 
@@ -80,3 +82,17 @@ def test_node_sdk_express_and_aws_lambda(core: CoreRecorder):
     theft = [e for e in exchanges if e.result == "TOKEN_THEFT_DETECTED"]
     assert len(theft) == 1
     assert set(theft[0].response["session"]) == {"handle", "userId", "recipeUserId"}
+
+    # docs/cdi-requests.md: every row sent by Node and answered 200, nothing else, the CDI's headers
+    assert unanswered(exchanges) == []
+    assert outside(exchanges) == []
+    assert without_cdi_headers(exchanges) == []
+
+    # a JWT createJWT made verifies with PyJWT against the core's JWKS
+    created = [e for e in exchanges if (e.method, e.path) == ("POST", "/recipe/jwt")]
+    assert created
+    for exchange in created:
+        token = exchange.response["jwt"]
+        key = jwt.PyJWKClient(f"{core.url}/.well-known/jwks.json").get_signing_key_from_jwt(token)
+        claims = jwt.decode(token, key.key, algorithms=["RS256"], options={"verify_iss": False})
+        assert claims["exp"] - claims["iat"] == exchange.body["validity"]

@@ -8,6 +8,7 @@ so the tests assert both the app's outcome and the core's exact answer (status s
 from __future__ import annotations
 
 import hashlib
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import httpx
+import jwt
 import pytest
 
 from tests.sdk.browser import Browser, front_token, jwt_payload
@@ -341,10 +343,9 @@ def test_anti_csrf_via_token(fastapi_app: App, core: CoreRecorder, unique_id):
         call = only(core.calls("POST", "/recipe/session/refresh", mark))
         assert call.body["enableAntiCsrf"] is True
         assert "antiCsrfToken" not in call.body
-        assert call.response == {
-            "status": "UNAUTHORISED",
-            "message": "Anti CSRF token missing, or not matching",
-        }
+        # One table answers every route (cdi/answers.py): the core's verify words; its refresh says
+        # "Anti CSRF token missing, or not matching" (RefreshSessionAPI.java), the same status.
+        assert call.response == {"status": "UNAUTHORISED", "message": "anti-csrf check failed"}
         assert fastapi_app.offline("information", handle=view["handle"]) is not None
 
         with spare:
@@ -668,3 +669,127 @@ def test_app_log_has_no_public_suffix_download_trace(app: App, unique_id):
     log = app.log.read_text(errors="replace")
     assert "Public Suffix" not in log
     assert "Traceback" not in log
+
+
+# -- the core's rules, through the SDK (issue 19) ---------------------------------------------------------
+
+
+def test_a_replayed_refresh_token_is_theft_at_once_while_the_native_api_keeps_its_window(
+    fastapi_app: App, core: CoreRecorder, authstate_url: str, unique_id
+):
+    """Rule 1. This server runs the template's defaults: RefreshReuseWindowSeconds 10 for the native
+    API, CdiRefreshReuseWindowSeconds 0 for the CDI. Two tabs refresh R0 at once (R1a, R1b); R1a is
+    used; R1b a moment later is theft through the SDK, as in the core (``Session.refreshSessionHelper``),
+    and joins R1a's branch through the native API."""
+    with fastapi_app.browser() as tab_a:
+        tab_a.login(unique_id)
+        tab_b = tab_a.clone()
+        assert tab_a.refresh().status_code == 200
+        assert tab_b.refresh().status_code == 200  # R0 again: R0 is still current, not theft
+        assert tab_a.refresh().status_code == 200  # R1a is used: R0's generation is over
+        mark = core.mark()
+        stolen = tab_b.refresh()
+        assert (stolen.status_code, stolen.json()) == (401, {"message": "token theft detected"})
+        assert only(core.calls("POST", "/recipe/session/refresh", mark)).result == "TOKEN_THEFT_DETECTED"
+        tab_b.close()
+
+    headers = {"api-key": API_KEY}
+    created = httpx.post(f"{authstate_url}/sessions", json={"userId": unique_id}, headers=headers, timeout=60)
+    r0 = created.json()["refreshToken"]["token"]
+    refresh = f"{authstate_url}/sessions/refresh"
+    r1a = httpx.post(refresh, json={"refreshToken": r0}, headers=headers, timeout=60).json()
+    r1b = httpx.post(refresh, json={"refreshToken": r0}, headers=headers, timeout=60).json()
+    used = httpx.post(
+        refresh, json={"refreshToken": r1a["refreshToken"]["token"]}, headers=headers, timeout=60
+    )
+    assert used.status_code == 200
+    joined = httpx.post(
+        refresh, json={"refreshToken": r1b["refreshToken"]["token"]}, headers=headers, timeout=60
+    )
+    assert joined.status_code == 200, joined.text
+
+
+def test_every_sdk_call_names_cdi_version_5_4_and_a_wrong_one_is_refused(core: CoreRecorder):
+    """Rule 2 (``WebserverAPI.getVersionFromRequest``): the request the SDK sends, with another version."""
+    headers = {"api-key": API_KEY, "rid": "usermetadata"}
+    for version, status in (("5.4", 200), ("5.3", 400), ("6.0", 400)):
+        answer = httpx.get(
+            f"{core.url}/recipe/user/metadata",
+            params={"userId": "u"},
+            headers={**headers, "cdi-version": version},
+            timeout=60,
+        )
+        assert answer.status_code == status, (version, answer.text)
+
+
+def test_a_tenant_in_any_case_is_one_tenant(fastapi_app: App, core: CoreRecorder, unique_id):
+    """Rule 3 (``webserver/Utils.normalizeAndValidateTenantId``): the SDK passes the tenant as the app
+    gives it; "TENANT-X" and "tenant-x" are one tenant, listed and revoked together."""
+    tenant = f"tenant-{uuid.uuid4().hex[:8]}"
+    with fastapi_app.browser() as upper, fastapi_app.browser() as lower:
+        first = upper.login(unique_id, tenantId=tenant.upper())
+        second = lower.login(unique_id, tenantId=tenant)
+        assert (
+            upper.claims["tId"] == lower.claims["tId"] == tenant
+        )  # (the SDK's object keeps what it was given)
+    assert fastapi_app.offline("information", handle=first["handle"])["tenantId"] == tenant
+    listed = fastapi_app.offline("handles", userId=unique_id, tenantId=tenant.upper())
+    assert sorted(listed) == sorted([first["handle"], second["handle"]])
+    assert sorted(fastapi_app.offline("revoke-all", userId=unique_id, tenantId=tenant)) == sorted(listed)
+
+
+def test_claims_the_core_accepts_and_what_the_sdk_makes_of_them(fastapi_app: App, unique_id):
+    """Rule 4: the SDK strips its protected claims (``constants.protected_props``: the core's and stt)
+    but sends jti, nbf and aud, which the core accepts and so does authstate. The SDK's own verification
+    (PyJWT) then refuses a token with an aud it was not told to expect: the README says so."""
+    with fastapi_app.browser() as browser:
+        browser.login(unique_id, accessTokenPayload={"jti": "j-1", "stt": 1})
+        assert (browser.claims["jti"], "stt" in browser.claims) == ("j-1", False)
+        assert browser.get("/me").status_code == 200
+    with fastapi_app.browser() as browser:
+        browser.login(unique_id, accessTokenPayload={"aud": "api://other"})
+        assert browser.claims["aud"] == "api://other"
+        refused = browser.get("/me")
+        assert (refused.status_code, refused.json()) == (401, {"message": "try refresh token"})
+
+
+def test_the_empty_user_id_has_a_session(fastapi_app: App, unique_id):
+    """Rule 5: the core creates sessions for "" (``SessionAPI.java``); so does the CDI."""
+    tenant = f"t-{uuid.uuid4().hex[:12]}"
+    created = fastapi_app.offline("create-without-request-response", userId="", tenantId=tenant)
+    assert created["userId"] == ""
+    info = fastapi_app.offline("information", handle=created["handle"])
+    assert (info["userId"], info["recipeUserId"], info["tenantId"]) == ("", "", tenant)
+    verified = fastapi_app.offline("get-without-request-response", accessToken=created["accessToken"])
+    assert verified["userId"] == ""
+    assert fastapi_app.offline("handles", userId="", tenantId=tenant) == [created["handle"]]
+    assert fastapi_app.offline("revoke-all", userId="", tenantId=tenant) == [created["handle"]]
+
+
+def test_top_level_nulls_in_the_payload_are_kept(fastapi_app: App, core: CoreRecorder, unique_id):
+    """Rule 6 (``Session.createNewSession`` signs and stores the payload as sent)."""
+    with fastapi_app.browser() as browser:
+        view = browser.login(unique_id, accessTokenPayload={"k": None})
+        assert "k" in browser.claims
+        assert browser.claims["k"] is None
+        info = fastapi_app.offline("information", handle=view["handle"])
+        assert info["customClaimsInAccessTokenPayload"] == {"iss": ISS, "someKey": "someValue", "k": None}
+
+
+# -- the JWT recipe ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("recipe", ["jwt", "openid", "session"])
+def test_a_jwt_created_by_the_sdk_verifies_with_pyjwt(fastapi_app: App, core: CoreRecorder, recipe: str):
+    """``create_jwt`` of the JWT recipe (and of OpenID and session, which add iss): the JWT verifies
+    with PyJWT against the core's JWKS (``<connection_uri>/.well-known/jwks.json``) and against the
+    SDK's own JWKS route (``/auth/jwt/jwks.json``)."""
+    token = fastapi_app.offline("jwt-create", recipe=recipe, payload={"scope": "read"}, validity=120)
+    issuer = "http://api.example.com" if recipe == "jwt" else ISS  # jwksDomain, or OpenID's issuer
+    for jwks_url in (f"{core.url}/.well-known/jwks.json", f"{fastapi_app.url}/auth/jwt/jwks.json"):
+        key = jwt.PyJWKClient(jwks_url, cache_jwk_set=False).get_signing_key_from_jwt(token)
+        claims = jwt.decode(token, key.key, algorithms=["RS256"], issuer=issuer)
+        assert (claims["scope"], claims["exp"] - claims["iat"]) == ("read", 120)
+    assert jwt.get_unverified_header(token)["kid"].startswith("s-")  # the SDK's default: the static key
+    dynamic = fastapi_app.offline("jwt-create", recipe=recipe, payload={}, useStaticSigningKey=False)
+    assert jwt.get_unverified_header(dynamic)["kid"].startswith("d-")

@@ -16,7 +16,7 @@ PACKAGE = ROOT / "layers" / "authstate" / "authstate"
 FLOORS: list[set[str]] = [
     {"errors", "limits"},
     {"identifiers", "documents"},
-    {"config", "storage"},
+    {"config", "storage", "security"},
     {"metadata", "sessions"},
     {"services"},
     {"edge"},
@@ -73,3 +73,31 @@ def test_imports_go_down_or_stay_in_the_folder(path: Path) -> None:
 )
 def test_pure_modules_do_no_io(path: Path) -> None:
     assert [name for name in imports(path) if name.split(".")[0] in NOT_PURE] == []
+
+
+#: What the CDI never reaches: DynamoDB, the stores, the keys; it goes through the services (the
+#: ``services`` module wires them, ``sessions.service``, ``metadata`` and ``sessions.jwts`` are them).
+CDI_NEVER_IMPORTS = (
+    "authstate.storage",
+    "authstate.sessions.store",
+    "authstate.sessions.keys",
+    "authstate.sessions.refresh_tokens",
+    "boto3",
+    "botocore",
+)
+CDI_MODULES = [path for path in modules() if dotted(path).startswith("cdi.")] + [
+    ROOT / "functions" / "cdi" / "app.py"
+]
+
+
+@pytest.mark.parametrize("path", CDI_MODULES, ids=lambda path: path.stem)
+def test_the_cdi_reaches_only_the_services(path: Path) -> None:
+    reached = [name for name in imports(path) if name.startswith(CDI_NEVER_IMPORTS)]
+    assert reached == [], f"{path.name} reaches below the services"
+
+
+def test_the_cdi_handler_is_a_few_lines() -> None:
+    """Routes are declared in the layer (``authstate.cdi.routes``, one router per recipe): the function
+    file is its docstring, two imports, the app and the handler."""
+    statements = ast.parse((ROOT / "functions" / "cdi" / "app.py").read_text()).body
+    assert len(statements) == 5

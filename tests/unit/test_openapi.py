@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from authstate.errors import ErrorCode
-from localrun.openapi import build_openapi, documented_functions
+from localrun.openapi import build_cdi_openapi, build_openapi, documented_functions
 from localrun.runtime import load_module
 from localrun.template import ROOT, Template
 
@@ -50,13 +50,15 @@ def _operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, 
 DOCUMENTED = [spec.logical_id for spec in documented_functions(_template())]
 
 
-def test_only_the_cdi_and_default_functions_are_left_out_of_the_document() -> None:
+def test_only_the_cdi_default_and_direct_functions_are_left_out_of_the_document() -> None:
     """The CDI function answers SuperTokens' protocol under /cdi/{proxy+} (tests/e2e/test_cdi.py); the
-    $default one answers for no route (tests/e2e/test_unrouted.py)."""
+    $default one answers for no route (tests/e2e/test_unrouted.py); the key rotation has no route at all
+    (invoked directly with IAM: tests/e2e/test_key_rotation.py)."""
     left_out = {spec.logical_id for spec in _template().functions()} - set(DOCUMENTED)
-    assert left_out == {"CdiFunction", "UnroutedFunction"}
+    assert left_out == {"CdiFunction", "UnroutedFunction", "RotateSigningKeysFunction"}
     assert _template_routes("CdiFunction") == {("any", "/cdi/{proxy+}")}
     assert _template_routes("UnroutedFunction") == {("any", "$default")}
+    assert _template_routes("RotateSigningKeysFunction") == set()
 
 
 @pytest.mark.parametrize("logical_id", DOCUMENTED)
@@ -178,3 +180,70 @@ def test_the_readme_error_table_is_exactly_the_error_codes() -> None:
     """Every code, once, with its status and its description (``ErrorCode.when``), in the enum's order."""
     expected = [(code.status, str(code), code.when) for code in ErrorCode]
     assert _readme_error_table() == expected
+
+
+# -- the CDI's own document -------------------------------------------------------------------------
+
+CDI_OPERATIONS = {
+    ("get", "/apiversion"),
+    ("get", "/.well-known/jwks.json"),
+    ("get", "/user/id"),
+    *(("get", "/hello"), ("post", "/hello"), ("put", "/hello"), ("delete", "/hello")),
+    ("post", "/recipe/session"),
+    ("post", "/{tenantId}/recipe/session"),
+    ("post", "/recipe/session/verify"),
+    ("post", "/recipe/session/refresh"),
+    ("post", "/recipe/session/regenerate"),
+    ("get", "/recipe/session"),
+    ("put", "/recipe/session/data"),
+    ("put", "/recipe/jwt/data"),
+    ("get", "/recipe/session/user"),
+    ("get", "/{tenantId}/recipe/session/user"),
+    ("post", "/recipe/session/remove"),
+    ("post", "/{tenantId}/recipe/session/remove"),
+    ("get", "/recipe/user/metadata"),
+    ("put", "/recipe/user/metadata"),
+    ("post", "/recipe/user/metadata/remove"),
+    ("post", "/recipe/jwt"),
+    ("get", "/recipe/jwt/jwks"),
+}
+
+
+@pytest.fixture(scope="module")
+def cdi_document() -> dict[str, Any]:
+    return build_cdi_openapi()
+
+
+def test_the_cdi_document_has_each_route_once(cdi_document: dict[str, Any]) -> None:
+    """Every request of docs/cdi-requests.md, declared once in authstate/cdi/routes; a route a tenant
+    may prefix is documented in both forms, the unprefixed one being the public tenant's."""
+    operations = [(method, path) for path, method, _ in _operations(cdi_document)]
+    assert sorted(operations) == sorted(CDI_OPERATIONS)
+    assert cdi_document["servers"] == [{"url": "/cdi"}]
+
+
+def test_the_cdi_document_validates_as_openapi_31(cdi_document: dict[str, Any]) -> None:
+    import jsonschema_rs
+    import openapi_spec_validator
+    from schemathesis.specs.openapi.definitions import OPENAPI_31_VALIDATOR
+
+    assert [error.message for error in OPENAPI_31_VALIDATOR.iter_errors(cdi_document)] == []
+    openapi_spec_validator.validate(cdi_document)
+    for name, schema in cdi_document["components"]["schemas"].items():
+        assert jsonschema_rs.meta.is_valid(schema), name
+
+
+def test_cdi_errors_are_plain_text_and_refusals_are_200s(cdi_document: dict[str, Any]) -> None:
+    for path, method, operation in _operations(cdi_document):
+        responses = operation["responses"]
+        assert {"200", "400", "500", "503"} <= set(responses), (method, path)
+        assert "422" not in responses
+        assert ("401" in responses) == (path not in {"/hello", "/.well-known/jwks.json"}), (method, path)
+        for status, response in responses.items():
+            content = set(response["content"])
+            if status in ("200", "404"):
+                assert content <= {"application/json", "text/plain; charset=utf-8"}
+            else:
+                assert content == {"text/plain; charset=utf-8"}, (method, path, status)
+    verify = cdi_document["paths"]["/recipe/session/verify"]["post"]
+    assert verify["x-cdi-statuses"] == ["OK", "UNAUTHORISED", "TRY_REFRESH_TOKEN"]

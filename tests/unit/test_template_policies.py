@@ -21,11 +21,14 @@ update=UpdateItem, delete=DeleteItem, query=Query):
   DeleteItem; listing = Query on the ``byUser`` index.
 - session data (``SessionDataTable``, one item per session with data): create = PutItem (with data);
   reads (a session's, ``includeSessionData``) = GetItem; data writes = GetItem of the session, then
-  UpdateItem of the data (GetItem first over 200 keys), PutItem for a first write, UpdateItem on the
-  session for a first write's expiry or a TransactWriteItems (PutItem + UpdateItem) moving data out of
-  a session stored before, DeleteItem of what a write that raced a revocation created; refresh =
-  UpdateItem extending the data's expiry, DeleteItem on theft; revocation = DeleteItem.
-- the API key (``edge.auth``): every function but the JWKS reads the secret (GetSecretValue).
+  UpdateItem of the data (GetItem first over 200 keys), PutItem for a first write or the copy of data
+  moved out of a session stored before, UpdateItem on the session for a first write's expiry or that
+  move, DeleteItem of what a write that raced a revocation created; refresh = UpdateItem extending
+  the data's expiry, DeleteItem on theft; revocation = DeleteItem.
+- emergency rotation (``KeyRing.rotate_now``, invoked directly, no API key): reads the keys' ids
+  (Query, public attributes), writes the new key (PutItem) and deletes the others (DeleteItem).
+- the API key (``edge.auth``): every function but the JWKS and the rotation reads the secret
+  (GetSecretValue).
 - SuperTokens' Core Driver Interface (``functions/cdi``): all of the above that the SDKs' session and
   user-metadata calls need (it creates, verifies, refreshes, merges, reads and revokes).
 
@@ -94,6 +97,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         BY_USER: {"Query"},
     },
     "JwksFunction": {PUBLIC_KEYS: {"Query"}, KEYS: {"PutItem"}},
+    "RotateSigningKeysFunction": {PUBLIC_KEYS: {"Query"}, KEYS: {"PutItem", "DeleteItem"}},
     "UnroutedFunction": {},
     "CdiFunction": {
         SECRET: {"GetSecretValue"},
@@ -107,8 +111,28 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
 }
 
 
+#: The names of the tables as global tables (``GlobalTableNamePrefix``): ``<prefix>-<name>``.
+GLOBAL_NAMES = {
+    "UserMetadataTable": "user-metadata",
+    "SessionsTable": "sessions",
+    "SessionDataTable": "session-data",
+    "SigningKeysTable": "signing-keys",
+}
+GLOBAL_ARN = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${GlobalTableNamePrefix}-"
+
+
 def _resource(value: Any) -> str:
-    """``!GetAtt X.Arn`` -> ``X``; ``!Sub "${X.Arn}/index/i"`` -> ``X/index/i``; anything else fails."""
+    """``!GetAtt X.Arn`` -> ``X``; ``!Sub "${X.Arn}/index/i"`` -> ``X/index/i``; ``!If [UsesGlobalTables,
+    <the global table's ARN>, <one of those>]`` -> the same, once both branches are seen to name the same
+    table (and index); anything else fails."""
+    if isinstance(value, dict) and "Fn::If" in value:
+        condition, global_arn, regional = value["Fn::If"]
+        assert condition == "UsesGlobalTables", value
+        name = _resource(regional)
+        table, _, index = name.partition("/")
+        expected = GLOBAL_ARN + GLOBAL_NAMES[table] + (f"/{index}" if index else "")
+        assert global_arn == {"Fn::Sub": expected}, value
+        return name
     if isinstance(value, dict) and "Fn::GetAtt" in value and value["Fn::GetAtt"][1] == "Arn":
         return str(value["Fn::GetAtt"][0])
     if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str):

@@ -22,8 +22,14 @@ from authstate.limits import (
     MAX_ISSUER_BYTES,
     MAX_USER_ID_BYTES,
 )
-from authstate.sessions.access_tokens import PROTECTED_CLAIMS, mint_access_token, verify_access_token
+from authstate.sessions.access_tokens import (
+    PROTECTED_CLAIMS,
+    SUPERTOKENS_PROTECTED_CLAIMS,
+    mint_access_token,
+    verify_access_token,
+)
 from authstate.sessions.keys import SigningKey
+from authstate.sessions.service import SDK_CLAIMS
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
@@ -89,8 +95,9 @@ def forge(header: dict[str, Any], payload: dict[str, Any], signature: bytes = b"
 
 
 def rs(key: SigningKey, payload: dict[str, Any], *, alg: str = "RS256", **header: Any) -> str:
-    """A token signed by ``key`` with PyJWT, header as given (``kid=None`` leaves it out)."""
-    headers = {"kid": key.kid, "typ": "JWT", **header}
+    """A token signed by ``key`` with PyJWT, header as given (``kid=None``, ``version=None`` leave it
+    out)."""
+    headers = {"kid": key.kid, "typ": "JWT", "version": "5", **header}
     headers = {name: value for name, value in headers.items() if value is not None}
     return jwt.encode(payload, key.private_key, algorithm=alg, headers=headers)
 
@@ -155,7 +162,15 @@ ATTACKS: list[tuple[str, Forger, str, bool]] = [
     ("iat-beyond-leeway", lambda k, f: rs(k, claims(iat=int(NOW) + 61)), EARLY, True),
     ("tampered-payload", lambda k, f: payload(k, b64json(claims(sub="admin"))), SIG, True),
     ("tampered-exp", lambda k, f: payload(k, b64json(claims(exp=int(NOW) + 10**6))), SIG, True),
-    ("tampered-header", lambda k, f: header(k, {"alg": "RS256", "kid": k.kid, "typ": "at+jwt"}), SIG, True),
+    (
+        "tampered-header",
+        lambda k, f: header(k, {"alg": "RS256", "kid": k.kid, "version": "5", "x": 1}),
+        SIG,
+        True,
+    ),
+    # A JWT of SuperTokens' JWT recipe (POST /cdi/recipe/jwt): signed by our keys, never an access token.
+    ("jwt-recipe-token-no-version", lambda k, f: rs(k, claims(), version=None), MALFORMED, False),
+    ("version-not-a-string", lambda k, f: rs(k, claims(), version=5), MALFORMED, False),
     ("other-signature", lambda k, f: replace_segment(rs(k, claims()), 2, rs(k, {}).split(".")[2]), SIG, True),
     ("truncated-by-one", lambda k, f: rs(k, claims())[:-1], MALFORMED, False),
     ("truncated-signature", lambda k, f: rs(k, claims())[:-6], MALFORMED, True),
@@ -223,6 +238,12 @@ def test_valid_at_the_edges_of_its_lifetime(key: SigningKey, keyring: FakeKeyRin
     with pytest.raises(AuthstateError) as raised:
         verify_access_token(token, keyring, NOW + TTL)
     assert raised.value.code == "TOKEN_EXPIRED"
+
+
+def test_the_empty_user_id_is_a_subject(key: SigningKey, keyring: FakeKeyRing) -> None:
+    """SuperTokens' core creates sessions for the user id "" (``SessionAPI.java`` reads ``userId`` as any
+    string), so a token with ``sub: ""`` verifies; the handle still may not be empty."""
+    assert verify_access_token(rs(key, claims(sub="")), keyring, NOW)["sub"] == ""
 
 
 def test_float_times_are_accepted(key: SigningKey, keyring: FakeKeyRing) -> None:
@@ -300,6 +321,13 @@ def test_protected_claims() -> None:
     expected = {"sub", "exp", "iat", "nbf", "iss", "aud", "jti", "sessionHandle", "tId", "rsub", "stt"}
     expected |= {"refreshTokenHash1", "parentRefreshTokenHash1", "antiCsrfToken"}
     assert expected == PROTECTED_CLAIMS
+    # SuperTokens' core protects fewer (AccessToken.java, requiredAndProtectedPropsV5): the CDI accepts
+    # the rest from its SDKs.
+    core = {"sub", "exp", "iat", "sessionHandle", "refreshTokenHash1", "parentRefreshTokenHash1"}
+    core |= {"antiCsrfToken", "tId", "rsub"}
+    assert core == SUPERTOKENS_PROTECTED_CLAIMS
+    assert PROTECTED_CLAIMS - SUPERTOKENS_PROTECTED_CLAIMS == SDK_CLAIMS
+    assert {"iss", "nbf", "aud", "jti", "stt"} == SDK_CLAIMS
 
 
 def test_an_expired_token_says_to_refresh(key: SigningKey, keyring: FakeKeyRing) -> None:

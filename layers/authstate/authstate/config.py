@@ -28,12 +28,19 @@ class Settings(BaseModel):
     access_token_ttl_seconds: int = Field(3600, ge=60, alias="ACCESS_TOKEN_TTL_SECONDS")
     refresh_token_ttl_seconds: int = Field(100 * 24 * 3600, ge=3600, alias="REFRESH_TOKEN_TTL_SECONDS")
     signing_key_rotation_seconds: int = Field(7 * 24 * 3600, ge=3600, alias="SIGNING_KEY_ROTATION_SECONDS")
+    #: How long a warm Lambda trusts the signing keys it read: the bound within which a key retired by an
+    #: emergency rotation stops signing and verifying everywhere (design note §5).
+    signing_key_cache_seconds: int = Field(60, ge=1, le=3600, alias="SIGNING_KEY_CACHE_SECONDS")
     max_custom_claims_bytes: int = Field(
         4096, ge=256, le=MAX_CUSTOM_CLAIMS_BYTES_CEILING, alias="MAX_CUSTOM_CLAIMS_BYTES"
     )
     #: How long after a refresh token's sibling (or child) was first used presenting it still joins the
     #: session instead of counting as theft: concurrent refreshes of one client (design note §4).
     refresh_reuse_window_seconds: int = Field(10, ge=0, le=300, alias="REFRESH_REUSE_WINDOW_SECONDS")
+    #: The same window for refreshes through SuperTokens' Core Driver Interface. 0: as in SuperTokens'
+    #: core, a refresh token presented after its sibling or child was used is theft at once (the web
+    #: SDK refreshes under a cross-tab lock, so its apps never need a window).
+    cdi_refresh_reuse_window_seconds: int = Field(0, ge=0, le=300, alias="CDI_REFRESH_REUSE_WINDOW_SECONDS")
     token_issuer: str | None = Field(None, alias="TOKEN_ISSUER")
     #: API keys given directly (comma-separated); else read from the secret or the parameter below.
     api_keys: SecretStr | None = Field(None, alias="AUTHSTATE_API_KEYS")

@@ -19,6 +19,20 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _TENANT_ID = re.compile(TENANT_ID_PATTERN.removesuffix("$") + r"\Z")
 
 
+#: How the empty user id is stored: DynamoDB refuses "" as a key (a table's or an index's). Neither API
+#: accepts a user id with U+0000 in it, so this one character can only stand for "".
+EMPTY_USER_ID_KEY: Final = "\u0000"
+
+
+def user_id_key(user_id: str) -> str:
+    """A user id as a DynamoDB key."""
+    return user_id or EMPTY_USER_ID_KEY
+
+
+def user_id_of_key(key: str) -> str:
+    return "" if key == EMPTY_USER_ID_KEY else key
+
+
 def is_user_id(value: str) -> bool:
     return (
         bool(value.strip())

@@ -48,3 +48,6 @@ MAX_ACCESS_TOKEN_CHARS: Final = 32_768
 MAX_OPAQUE_TOKEN_CHARS: Final = 512
 #: Longest issuer (``TOKEN_ISSUER``, or ``iss`` sent by a SuperTokens SDK), in UTF-8 bytes.
 MAX_ISSUER_BYTES: Final = 512
+#: Longest validity of a JWT of SuperTokens' JWT recipe (``POST /cdi/recipe/jwt``), in seconds: 1000
+#: years, ten times the SDKs' default (the core takes any positive 64-bit number of seconds).
+MAX_JWT_VALIDITY_SECONDS: Final = 31_536_000_000

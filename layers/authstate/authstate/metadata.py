@@ -7,6 +7,7 @@ from typing import Any
 
 from authstate.documents.expressions import decode_document
 from authstate.documents.jsondoc import JsonObject, check_update_keys
+from authstate.identifiers import user_id_key
 from authstate.storage.documents import merge_document
 from authstate.storage.table import Table
 
@@ -14,7 +15,7 @@ DOCUMENT = "metadata"
 
 
 def _key(user_id: str) -> dict[str, Any]:
-    return {"userId": {"S": user_id}}
+    return {"userId": {"S": user_id_key(user_id)}}
 
 
 class UserMetadata:

@@ -11,6 +11,7 @@ from functools import cache
 
 from authstate.config import Settings
 from authstate.metadata import UserMetadata
+from authstate.sessions.jwts import JwtSigner
 from authstate.sessions.keys import KeyRing
 from authstate.sessions.refresh_tokens import MAC_KEY_PARTITION, RefreshTokenCodec, load_mac_key
 from authstate.sessions.service import Sessions
@@ -39,6 +40,7 @@ def keyring(config: Settings, *, can_sign: bool) -> KeyRing:
         rotation_seconds=config.signing_key_rotation_seconds,
         access_token_ttl_seconds=config.access_token_ttl_seconds,
         can_sign=can_sign,
+        cache_seconds=config.signing_key_cache_seconds,
     )
 
 
@@ -51,6 +53,12 @@ def signing_keyring() -> KeyRing:
 def verifying_keyring() -> KeyRing:
     """For the functions that only verify: never reads a private key (IAM denies it to them)."""
     return keyring(settings(), can_sign=False)
+
+
+@cache
+def jwt_signer() -> JwtSigner:
+    """SuperTokens' JWT recipe (the CDI's ``/recipe/jwt``), on the signing keys."""
+    return JwtSigner(signing_keyring())
 
 
 @cache

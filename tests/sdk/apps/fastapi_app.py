@@ -16,17 +16,31 @@ import uvicorn
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from supertokens_python.framework.fastapi import get_middleware
+from supertokens_python.recipe.jwt import asyncio as jwt_recipe
+from supertokens_python.recipe.openid import asyncio as openid_recipe
 from supertokens_python.recipe.session import SessionContainer
+from supertokens_python.recipe.session import asyncio as session_recipe
 from supertokens_python.recipe.session.asyncio import (
     create_new_session,
+    create_new_session_without_request_response,
+    fetch_and_set_claim,
     get_all_session_handles_for_user,
+    get_claim_value,
     get_session_information,
+    get_session_without_request_response,
     merge_into_access_token_payload,
+    refresh_session_without_request_response,
+    remove_claim,
     revoke_all_sessions_for_user,
+    revoke_multiple_sessions,
     revoke_session,
+    set_claim_value,
     update_session_data_in_database,
+    validate_claims_for_session_handle,
 )
+from supertokens_python.recipe.session.claims import PrimitiveClaim
 from supertokens_python.recipe.session.framework.fastapi import verify_session
+from supertokens_python.recipe.session.interfaces import GetClaimValueOkResult
 from supertokens_python.recipe.usermetadata.asyncio import (
     clear_user_metadata,
     get_user_metadata,
@@ -114,6 +128,34 @@ async def updateinfo(
     return {"metadata": result.metadata}
 
 
+@app.post("/session-object")
+async def session_object(
+    session: SessionContainer = Depends(verify_session()),  # noqa: B008
+) -> dict[str, Any]:
+    """The session object's own calls to the core: its times, its data, and its claim functions (each
+    an online merge), in one request."""
+    created, expiry = await session.get_time_created(), await session.get_expiry()
+    data = await session.get_session_data_from_database()
+    await session.fetch_and_set_claim(TIER)
+    fetched = await session.get_claim_value(TIER)
+    await session.set_claim_value(TIER, "silver")
+    set_value = await session.get_claim_value(TIER)
+    await session.remove_claim(TIER)
+    return {
+        "timeCreated": created,
+        "expiry": expiry,
+        "data": data,
+        "claims": [fetched, set_value, await session.get_claim_value(TIER)],
+        "payload": session.get_access_token_payload(),
+    }
+
+
+@app.post("/logout")
+async def logout(session: SessionContainer = Depends(verify_session())) -> dict[str, Any]:  # noqa: B008
+    await session.revoke_session()
+    return {"revoked": session.get_handle()}
+
+
 async def _seed_002_offline(body: dict[str, Any]) -> list[str]:
     """Seed 002, method 2, as written: every session of the user gets ``newKey`` in its data."""
     session_handles = await get_all_session_handles_for_user(body["userId"])
@@ -155,6 +197,68 @@ async def _revoke_all(body: dict[str, Any]) -> list[str]:
     return await revoke_all_sessions_for_user(body["userId"])
 
 
+#: A claim fetched at sign-in time by claim functions (the session recipe's claim API over the CDI).
+TIER: PrimitiveClaim[str] = PrimitiveClaim("st-tier", fetch_value=lambda *_: "gold")
+#: The three ways of calling SuperTokens' JWT recipe (the session's and OpenID's go through OpenID).
+JWT_RECIPES: dict[str, Any] = {"jwt": jwt_recipe, "openid": openid_recipe, "session": session_recipe}
+
+
+def _tokens(s: SessionContainer) -> dict[str, Any]:
+    tokens = s.get_all_session_tokens_dangerously()
+    return {"handle": s.get_handle(), "userId": s.get_user_id(), "tenantId": s.get_tenant_id(), **tokens}
+
+
+async def _create_without_request_response(body: dict[str, Any]) -> dict[str, Any]:
+    s = await create_new_session_without_request_response(
+        body.get("tenantId", "public"),
+        RecipeUserId(body["userId"]),
+        body.get("accessTokenPayload"),
+        body.get("sessionData"),
+        disable_anti_csrf=True,
+    )
+    return _tokens(s)
+
+
+async def _get_without_request_response(body: dict[str, Any]) -> dict[str, Any] | None:
+    s = await get_session_without_request_response(
+        body["accessToken"], anti_csrf_check=False, session_required=False, check_database=True
+    )
+    return None if s is None else {**session_view(s), **_tokens(s)}
+
+
+async def _refresh_without_request_response(body: dict[str, Any]) -> dict[str, Any]:
+    return _tokens(
+        await refresh_session_without_request_response(body["refreshToken"], disable_anti_csrf=True)
+    )
+
+
+async def _claim_get(body: dict[str, Any]) -> Any:
+    result = await get_claim_value(body["handle"], TIER)
+    return result.value if isinstance(result, GetClaimValueOkResult) else "no such session"
+
+
+async def _claims_validate(body: dict[str, Any]) -> Any:
+    result = await validate_claims_for_session_handle(body["handle"])
+    return [claim.id_ for claim in getattr(result, "invalid_claims", [])]
+
+
+async def _jwt_create(body: dict[str, Any]) -> str:
+    recipe = JWT_RECIPES[body["recipe"]]
+    result = await recipe.create_jwt(body["payload"], body.get("validity"), body.get("useStaticSigningKey"))
+    jwt: str = result.jwt
+    return jwt
+
+
+async def _jwks(body: dict[str, Any]) -> list[dict[str, Any]]:
+    result = await JWT_RECIPES[body["recipe"]].get_jwks()
+    return [vars(key) for key in result.keys]
+
+
+async def _openid_discovery(_: dict[str, Any]) -> dict[str, Any]:
+    result = await openid_recipe.get_open_id_discovery_configuration()
+    return {"issuer": result.issuer, "jwks_uri": result.jwks_uri}
+
+
 async def _metadata_get(body: dict[str, Any]) -> dict[str, Any]:
     metadata: dict[str, Any] = (await get_user_metadata(body["userId"])).metadata
     return metadata
@@ -181,6 +285,18 @@ OFFLINE: dict[str, Callable[[dict[str, Any]], Awaitable[Any]]] = {
     "metadata-clear": _metadata_clear,
     "seed-002": _seed_002_offline,
     "seed-003": _seed_003_offline,
+    "create-without-request-response": _create_without_request_response,
+    "get-without-request-response": _get_without_request_response,
+    "refresh-without-request-response": _refresh_without_request_response,
+    "revoke-multiple": lambda b: revoke_multiple_sessions(b["handles"]),
+    "claim-fetch": lambda b: fetch_and_set_claim(b["handle"], TIER),
+    "claim-set": lambda b: set_claim_value(b["handle"], TIER, b["value"]),
+    "claim-get": _claim_get,
+    "claim-remove": lambda b: remove_claim(b["handle"], TIER),
+    "claims-validate": _claims_validate,
+    "jwt-create": _jwt_create,
+    "jwks": _jwks,
+    "openid-discovery": _openid_discovery,
 }
 
 

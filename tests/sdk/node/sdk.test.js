@@ -19,6 +19,9 @@ const { middleware, errorHandler } = require("supertokens-node/framework/express
 const { verifySession } = require("supertokens-node/recipe/session/framework/express");
 const { verifySession: lambdaVerifySession } = require("supertokens-node/recipe/session/framework/awsLambda");
 const { middleware: lambdaMiddleware } = require("supertokens-node/framework/awsLambda");
+const JWT = require("supertokens-node/recipe/jwt");
+const OpenId = require("supertokens-node/recipe/openid");
+const { PrimitiveClaim } = require("supertokens-node/recipe/session/claims");
 
 const ISS = "http://api.example.com/auth";
 const PROTECTED = new Set([
@@ -92,6 +95,22 @@ app.post("/update-access-token-payload", verifySession(), async (req, res) => {
   const session = req.session;
   await session.mergeIntoAccessTokenPayload(req.body);
   res.json({ message: "successfully updated access token payload", payload: session.getAccessTokenPayload() });
+});
+// the session object's own calls to the core: its times, and its claim functions (each an online merge)
+const TIER = new PrimitiveClaim({ key: "st-tier", fetchValue: () => "gold" });
+app.post("/session-object", verifySession(), async (req, res) => {
+  const session = req.session;
+  const times = { timeCreated: await session.getTimeCreated(), expiry: await session.getExpiry() };
+  await session.fetchAndSetClaim(TIER);
+  const fetched = await session.getClaimValue(TIER);
+  await session.setClaimValue(TIER, "silver");
+  const set = await session.getClaimValue(TIER);
+  await session.removeClaim(TIER);
+  res.json({ ...times, claims: [fetched, set, await session.getClaimValue(TIER)] });
+});
+app.post("/logout", verifySession(), async (req, res) => {
+  await req.session.revokeSession();
+  res.json({ revoked: req.session.getHandle() });
 });
 app.use(errorHandler());
 
@@ -433,4 +452,89 @@ test("awsLambda verifySession: seeds 000, 002 and 003 as Lambda handlers; refres
 
   assert.deepEqual(await Session.revokeAllSessionsForUser(user), [handle]);
   assert.deepEqual(absorb(b, await myApi(lambdaEvent(b, "GET", "/myApi"))), { status: 401, body: { message: "unauthorised" } });
+});
+
+// ---- every other request of docs/cdi-requests.md (tests/sdk/test_node_sdk.py holds the run to the table) ---
+
+const tokensOf = (session) => ({ handle: session.getHandle(), ...session.getAllSessionTokensDangerously() });
+
+test("without request and response: create, get (checkDatabase), refresh; the empty user id", async () => {
+  const tenant = `t-${crypto.randomUUID().slice(0, 12)}`;
+  const created = tokensOf(await Session.createNewSessionWithoutRequestResponse(tenant, supertokens.convertToRecipeUserId(""), { a: 1 }, {}, true));
+  const got = await Session.getSessionWithoutRequestResponse(created.accessToken, undefined, { checkDatabase: true, antiCsrfCheck: false });
+  assert.equal(got.getUserId(), "");
+  assert.equal(got.getTenantId(), tenant);
+  const refreshed = tokensOf(await Session.refreshSessionWithoutRequestResponse(created.refreshToken, true));
+  assert.equal(refreshed.handle, created.handle);
+  assert.deepEqual(await Session.getAllSessionHandlesForUser("", true, tenant), [created.handle]);
+  assert.deepEqual(await Session.revokeAllSessionsForUser("", true, tenant), [created.handle]);
+});
+
+test("claims by handle: fetchAndSetClaim, setClaimValue, getClaimValue, removeClaim, validateClaimsForSessionHandle", async () => {
+  const user = uid("claims");
+  const b = new Browser();
+  const { handle } = await b.login(user);
+  assert.equal(await Session.fetchAndSetClaim(handle, TIER), true);
+  assert.deepEqual(await Session.getClaimValue(handle, TIER), { status: "OK", value: "gold" });
+  assert.equal(await Session.setClaimValue(handle, TIER, "silver"), true);
+  assert.deepEqual(await Session.getClaimValue(handle, TIER), { status: "OK", value: "silver" });
+  assert.equal(await Session.removeClaim(handle, TIER), true);
+  assert.deepEqual(await Session.getClaimValue(handle, TIER), { status: "OK", value: undefined });
+  assert.deepEqual(await Session.validateClaimsForSessionHandle(handle), { status: "OK", invalidClaims: [] });
+});
+
+test("the session object: times, claims (online merges), revokeSession; signout; revokeMultipleSessions", async () => {
+  const user = uid("object");
+  const b = new Browser();
+  const { handle } = await b.login(user);
+  const res = await b.post("/session-object", {});
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.deepEqual(res.body.claims, ["gold", "silver", null]); // the last: removed (undefined in JSON)
+  assert.ok(res.body.expiry > res.body.timeCreated);
+  assert.deepEqual(await b.post("/logout", {}), { status: 200, body: { revoked: handle } });
+  assert.equal(await Session.getSessionInformation(handle), undefined);
+
+  const c = new Browser();
+  const second = await c.login(user);
+  assert.equal((await c.post("/auth/signout", undefined)).status, 200);
+  assert.equal(await Session.getSessionInformation(second.handle), undefined);
+
+  const one = (await new Browser().login(user)).handle;
+  const two = (await new Browser().login(user)).handle;
+  assert.deepEqual((await Session.revokeMultipleSessions([one, two, "no-such-handle"])).sort(), [one, two].sort());
+});
+
+async function verifiesWith(jwksUrl, token) {
+  const [header, payload, signature] = token.split(".");
+  const { kid, alg } = JSON.parse(Buffer.from(header, "base64url").toString());
+  assert.equal(alg, "RS256");
+  const { keys } = await (await fetch(jwksUrl)).json();
+  const jwk = keys.find((k) => k.kid === kid);
+  assert.ok(jwk, `${kid} is not in ${jwksUrl}`);
+  const key = crypto.createPublicKey({ key: jwk, format: "jwk" });
+  return crypto.verify("RSA-SHA256", Buffer.from(`${header}.${payload}`), key, Buffer.from(signature, "base64url"));
+}
+
+test("JWT recipe: createJWT (JWT and Session/OpenID), getJWKS, the SDK's JWKS and discovery routes", async () => {
+  const jwt = await JWT.createJWT({ scope: "read" }, 120);
+  assert.equal(jwt.status, "OK");
+  const viaOpenId = await Session.createJWT({ scope: "write" }, 120, false);
+  assert.equal(viaOpenId.status, "OK");
+  const openIdClaims = decode(viaOpenId.jwt);
+  assert.equal(openIdClaims.iss, "http://api.example.com/auth");
+  assert.equal(JSON.parse(Buffer.from(viaOpenId.jwt.split(".")[0], "base64url").toString()).kid.slice(0, 2), "d-");
+  const claims = decode(jwt.jwt);
+  assert.equal(claims.exp - claims.iat, 120);
+  assert.equal(claims.iss, "http://api.example.com");
+  const connection = process.env.AUTHSTATE_SDK_CONNECTION_URI;
+  for (const url of [`${connection}/.well-known/jwks.json`, `${baseUrl}/auth/jwt/jwks.json`]) {
+    assert.equal(await verifiesWith(url, jwt.jwt), true, url);
+    assert.equal(await verifiesWith(url, viaOpenId.jwt), true, url);
+  }
+  const jwks = await JWT.getJWKS();
+  assert.ok(jwks.keys.some((k) => k.kid.startsWith("s-")));
+  assert.deepEqual((await Session.getJWKS()).keys, jwks.keys);
+  const discovery = await (await fetch(`${baseUrl}/auth/.well-known/openid-configuration`)).json();
+  assert.equal(discovery.jwks_uri, "http://api.example.com/auth/jwt/jwks.json");
+  assert.equal((await OpenId.getOpenIdDiscoveryConfiguration()).issuer, "http://api.example.com/auth");
 });

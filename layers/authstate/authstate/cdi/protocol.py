@@ -1,165 +1,99 @@
-"""The Core Driver Interface's shapes and conventions (CDI 5.4, as SuperTokens' core answers them).
-
-- Success and business outcomes are HTTP 200 with a JSON object and a ``status`` string (``OK``,
-  ``UNAUTHORISED`` with a ``message``, ``TRY_REFRESH_TOKEN``, ``TOKEN_THEFT_DETECTED``, ...).
-- Bad input is HTTP 400 with a plain-text message (``Field name 'userId' is invalid in JSON input``),
-  which the SDKs turn into an exception; nothing is stored.
-- Times in bodies are integer milliseconds; access-token ``expiry``/``createdTime`` are its ``exp``/``iat``.
-"""
+"""The Core Driver Interface's own rules, as SuperTokens' core (11.x, the CDI 5.4 core) applies them:
+which ``cdi-version`` a request may name, what a tenant id and a user id may be. Pure functions; the
+file names are of supertokens-core's ``src/main/java/io/supertokens/``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Final
+import re
+from typing import Final
 
-from authstate.documents.jsondoc import JsonObject
-from authstate.errors import AuthstateError, ErrorCode
-from authstate.sessions.model import AccessToken, IssuedTokens, Session
-from authstate.sessions.service import SDK_CLAIMS
+from authstate.limits import MAX_HANDLES_PER_REQUEST, MAX_JWT_VALIDITY_SECONDS, MAX_USER_ID_BYTES
 
 #: The one interface version this facade speaks (``GET /apiversion``).
-CDI_VERSIONS: Final = ["5.4"]
-SUPPORTED_RECIPES: Final = ["session", "usermetadata"]
-SESSION_DOES_NOT_EXIST: Final = "Session does not exist."
+CDI_VERSION: Final = "5.4"
+CDI_VERSIONS: Final = [CDI_VERSION]
+SUPPORTED_RECIPES: Final = ["session", "usermetadata", "jwt"]
+PUBLIC_TENANT: Final = "public"
+#: Words the core's router never reads as a tenant (``webserver/Utils.java``, INVALID_WORDS_FOR_TENANTID).
+RESERVED_TENANT_IDS: Final = frozenset({"recipe", "config", "users", "hello"})
+#: Longest tenant id: authstate keeps it in an index key (the core's SQL column is VARCHAR(64) too).
+MAX_TENANT_ID_CHARS: Final = 64
+TENANT_ID_PATTERN: Final = r"^[A-Za-z0-9-]{1,64}$"
+#: A version as the core parses one (``utils/SemVer.java``).
+_VERSION: Final = re.compile(r"[0-9]+(\.[0-9]+)*\Z")
+_TENANT_ID: Final = re.compile(r"[a-z0-9-]+\Z")
+#: How much of a refused header a message repeats.
+_ECHO_CHARS: Final = 32
 
 
-class CdiBadRequest(Exception):
-    """Answered 400 with the message as plain text, as the core answers bad input."""
+def version_refusal(header: str | None, *, any_supported: bool) -> str | None:
+    """Why a ``cdi-version`` header is refused, or ``None``: none means the newest (5.4); a version above
+    it is refused everywhere, and any version but 5.4 where the route needs one (``webserver/
+    WebserverAPI.java``: ``getVersionFromRequest``, ``assertThatVersionIsCompatible``; ``any_supported``
+    is its ``versionNeeded() == false``: ``/apiversion``, ``/hello``, the JWKS). The core also speaks
+    2.7 to 5.3, and answers 500 for a header that is not a version: authstate refuses both with 400."""
+    if header is None:
+        return None
+    shown = header[:_ECHO_CHARS]
+    if not _VERSION.match(header):
+        return f"cdi-version {shown} is not a version: send cdi-version: {CDI_VERSION}"
+    if _newer(header) or (not any_supported and header != CDI_VERSION):
+        return f"cdi-version {shown} not supported (authstate speaks CDI {CDI_VERSION})"
+    return None
 
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+
+def _newer(version: str) -> bool:
+    ours = [int(part) for part in CDI_VERSION.split(".")]
+    theirs = [int(part) for part in version.split(".")]
+    width = max(len(ours), len(theirs))
+    return theirs + [0] * (width - len(theirs)) > ours + [0] * (width - len(ours))
 
 
-def invalid_field(name: str) -> CdiBadRequest:
-    return CdiBadRequest(f"Field name '{name}' is invalid in JSON input")
+def tenant_id(value: str) -> str:
+    """A tenant id from a path, as the core reads it: lower-cased, then letters, digits and hyphens only,
+    not a word of its own routes (``webserver/Utils.java``: ``normalizeAndValidateTenantId``; its
+    router matches ``/[a-z0-9-]+`` on the lower-cased path), at most 64 characters."""
+    tenant = value.lower()
+    if tenant in RESERVED_TENANT_IDS:
+        raise ValueError(f"Cannot use '{tenant}' as a tenantId")
+    if not _TENANT_ID.match(tenant):
+        raise ValueError("tenantId can only contain letters, numbers and hyphens")
+    if len(tenant) > MAX_TENANT_ID_CHARS:
+        raise ValueError(f"tenantId can be at most {MAX_TENANT_ID_CHARS} characters")
+    return tenant
 
 
-def required_string(body: Mapping[str, Any], name: str) -> str:
-    value = body.get(name)
-    if not isinstance(value, str):
-        raise invalid_field(name)
+def user_id(value: str) -> str:
+    """A user id as the core takes one: any string, ``""`` and spaces included (``InputParser
+    .parseStringOrThrowError``), within authstate's DynamoDB keys: at most 256 UTF-8 bytes, no U+0000
+    (which PostgreSQL, the core's usual database, cannot store either)."""
+    if len(value.encode("utf-8", "surrogatepass")) > MAX_USER_ID_BYTES:
+        raise ValueError(f"Field name 'userId' is invalid: at most {MAX_USER_ID_BYTES} UTF-8 bytes")
+    if "\x00" in value:
+        raise ValueError("Field name 'userId' is invalid: it may not contain U+0000")
     return value
 
 
-def optional_string(body: Mapping[str, Any], name: str) -> str | None:
-    return None if body.get(name) is None else required_string(body, name)
+def session_handles(handles: list[str]) -> list[str]:
+    """The handles of one revocation: each is a DeleteItem, and the request must end within the
+    function's timeout (the core takes any number)."""
+    if len(handles) > MAX_HANDLES_PER_REQUEST:
+        raise ValueError(
+            f"Invalid JSON input - at most {MAX_HANDLES_PER_REQUEST} sessionHandles per request "
+            f"(authstate's limit); {len(handles)} were sent"
+        )
+    return handles
 
 
-def bool_field(body: Mapping[str, Any], name: str, default: bool | None = None) -> bool:
-    value = body.get(name, default)
-    if not isinstance(value, bool):
-        raise invalid_field(name)
-    return value
+def jwt_validity(seconds: int) -> int:
+    """``validity`` of a JWT of the JWT recipe (``webserver/api/jwt/JWTSigningAPI.java``; its message)."""
+    if seconds <= 0:
+        raise ValueError("validity must be greater than or equal to 0")
+    if seconds > MAX_JWT_VALIDITY_SECONDS:
+        raise ValueError(f"validity can be at most {MAX_JWT_VALIDITY_SECONDS} seconds (1000 years)")
+    return seconds
 
 
-def required_object(body: Mapping[str, Any], name: str) -> JsonObject:
-    value = body.get(name)
-    if not isinstance(value, dict):
-        raise invalid_field(name)
-    return value
-
-
-def optional_object(body: Mapping[str, Any], name: str) -> JsonObject | None:
-    return None if body.get(name) is None else required_object(body, name)
-
-
-def query_flag(value: str | None, *, default: bool = True) -> bool:
-    """A boolean query parameter: only ``true`` (any case) is true; missing is ``default``."""
-    return default if value is None else value.lower() == "true"
-
-
-def unauthorised(message: str = SESSION_DOES_NOT_EXIST) -> dict[str, Any]:
-    return {"status": "UNAUTHORISED", "message": message}
-
-
-def try_refresh_token(message: str) -> dict[str, Any]:
-    return {"status": "TRY_REFRESH_TOKEN", "message": message}
-
-
-def session_object(handle: str, user_id: str, tenant_id: str, claims: JsonObject) -> dict[str, Any]:
-    """``{handle, userId, recipeUserId, userDataInJWT, tenantId}``: no account linking, so the recipe
-    user is the user."""
-    return {
-        "handle": handle,
-        "userId": user_id,
-        "recipeUserId": user_id,
-        "userDataInJWT": claims,
-        "tenantId": tenant_id,
-    }
-
-
-def session_of(session: Session) -> dict[str, Any]:
-    return session_object(session.handle, session.user_id, session.tenant_id, session.payload)
-
-
-def session_of_token(access: AccessToken) -> dict[str, Any]:
-    return session_object(access.handle, access.user_id, access.tenant_id, access.custom_claims(SDK_CLAIMS))
-
-
-def access_token_object(access: AccessToken) -> dict[str, Any]:
-    return {"token": access.token, "expiry": access.expiry_ms, "createdTime": access.created_ms}
-
-
-def tokens_response(issued: IssuedTokens, *, now_ms: int) -> dict[str, Any]:
-    """What creation and refresh answer; ``antiCsrfToken`` only when the session has one."""
-    session = issued.session
-    response: dict[str, Any] = {
-        "status": "OK",
-        "session": session_of(session),
-        "accessToken": access_token_object(issued.access_token),
-        "refreshToken": {
-            "token": issued.refresh_token.token,
-            "expiry": session.expiry_ms,
-            "createdTime": now_ms,
-        },
-    }
-    if session.anti_csrf_token is not None:
-        response["antiCsrfToken"] = session.anti_csrf_token
-    return response
-
-
-def session_information(session: Session, data: JsonObject) -> dict[str, Any]:
-    """``GET /recipe/session``: the session's stored claims and data, its expiry and creation (ms)."""
-    return {
-        "status": "OK",
-        "sessionHandle": session.handle,
-        "userId": session.user_id,
-        "recipeUserId": session.user_id,
-        "userDataInDatabase": data,
-        "expiry": session.expiry_ms,
-        "userDataInJWT": session.payload,
-        "timeCreated": session.created_ms,
-        "tenantId": session.tenant_id,
-    }
-
-
-#: authstate's errors that mean "this token does not verify": the SDK refreshes.
-_TRY_REFRESH = {
-    ErrorCode.TOKEN_MALFORMED,
-    ErrorCode.TOKEN_ALGORITHM_NOT_ALLOWED,
-    ErrorCode.TOKEN_KEY_UNKNOWN,
-    ErrorCode.TOKEN_SIGNATURE_INVALID,
-    ErrorCode.TOKEN_CLAIMS_INVALID,
-    ErrorCode.TOKEN_EXPIRED,
-    ErrorCode.TOKEN_NOT_YET_VALID,
-    ErrorCode.ANTI_CSRF_FAILED,
-}
-#: authstate's errors that mean "no such live session".
-_GONE = {ErrorCode.SESSION_REVOKED, ErrorCode.SESSION_NOT_FOUND, ErrorCode.SESSION_EXPIRED}
-
-
-def is_token_refusal(error: AuthstateError) -> bool:
-    return error.code in _TRY_REFRESH
-
-
-def is_session_gone(error: AuthstateError) -> bool:
-    return error.code in _GONE
-
-
-def bad_request_message(error: AuthstateError) -> str:
-    """The plain-text 400 for bad input in a body (the core's words where it has them)."""
-    if error.code is ErrorCode.PROTECTED_CLAIM:
-        return "The user payload contains protected field"
-    return error.message
+def query_flag(value: object) -> bool:
+    """A boolean query parameter: only ``true`` (any case) is true (``SessionUserAPI.java``)."""
+    return str(value).lower() == "true"

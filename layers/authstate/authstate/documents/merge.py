@@ -7,9 +7,12 @@ removed; nested values are replaced whole, never deep-merged, and nulls inside t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
-from authstate.documents.jsondoc import dumps
+from authstate.documents.jsondoc import StoredJson, dumps
+
+#: JSON null as a value the merge keeps (stored and returned as ``null``), where ``None`` removes the key.
+KEPT_NULL: Final = StoredJson("null")
 
 
 def merge(old: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
@@ -35,3 +38,9 @@ def difference(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]
         if key not in old or dumps(old[key]) != dumps(value):
             changed[key] = value
     return changed
+
+
+def with_nulls_kept(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The document with its root-level nulls as values to keep, not keys to remove: SuperTokens' core
+    stores an access-token payload as it is sent, ``{"k": null}`` included."""
+    return {key: KEPT_NULL if value is None else value for key, value in document.items()}

@@ -104,32 +104,36 @@ def _proxy_response(response: Response[str]) -> dict[str, Any]:
 
 
 class AuthstateResolver(APIGatewayHttpResolver):
-    def __init__(self, *, require_key: bool = True) -> None:
+    def __init__(self, *, require_key: bool = True, strict_query: bool = True) -> None:
+        """``strict_query``: a query parameter no route declares is refused (SuperTokens' core, whose
+        protocol the CDI answers, ignores them)."""
         super().__init__(enable_validation=True, serializer=dumps, json_body_deserializer=parse_body)
         self.requires_api_key = require_key
-        self.exception_handler(AuthstateError)(error_response)
+        self.exception_handler(AuthstateError)(self.refusal)
         self.exception_handler(RequestValidationError)(self._validation_error)
         self.exception_handler(RequestUnsupportedContentType)(self._unsupported_media_type)
         self.exception_handler(NotFoundError)(self._route_not_found)
         self.exception_handler(ServiceError)(self._service_error)
         self.exception_handler(Exception)(self._unexpected_error)
-        self.use([refuse_unknown_query_parameters])
+        if strict_query:
+            self.use([refuse_unknown_query_parameters])
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
             admitted = self._admit(dict(event))
         except AuthstateError as error:
-            return _proxy_response(error_response(error))
+            return _proxy_response(self.refusal(error))
         return super().resolve(admitted, context)
 
+    def refusal(self, error: AuthstateError) -> Response[str]:
+        """The answer to an error raised before routing (or by a route)."""
+        return error_response(error)
+
     def _admit(self, event: dict[str, Any]) -> dict[str, Any]:
-        headers = {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
+        headers = request_headers(event)
         if self.requires_api_key:
             require_api_key(headers, services.settings())
-        body = event.get("body")
-        if body:
-            event["body"] = body_text(body, is_base64=bool(event.get("isBase64Encoded")))
-            event["isBase64Encoded"] = False
+        decode_body(event)
         content_type = headers.get("content-type")
         method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
         if content_type is not None and is_json_media_type(content_type):
@@ -142,8 +146,7 @@ class AuthstateResolver(APIGatewayHttpResolver):
             event["headers"] = {**others, "content-type": content_types.APPLICATION_JSON}
         elif content_type is not None and method in _BODY_METHODS:
             raise AuthstateError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, _NOT_JSON)
-        raw_path = str(event.get("rawPath", ""))
-        event["rawPath"] = quote(raw_path, safe=_PATH_SAFE)
+        encode_path(event)
         return event
 
     def _convert_matches_into_route_keys(self, match: Match[str]) -> dict[str, str]:
@@ -175,10 +178,10 @@ class AuthstateResolver(APIGatewayHttpResolver):
         return error_response(AuthstateError(ErrorCode.VALIDATION_ERROR, f"{where}: {first.get('msg')}"))
 
     def _unsupported_media_type(self, _: RequestUnsupportedContentType) -> Response[str]:
-        return error_response(AuthstateError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, _NOT_JSON))
+        return self.refusal(AuthstateError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, _NOT_JSON))
 
     def _route_not_found(self, _: NotFoundError) -> Response[str]:
-        return error_response(AuthstateError(ErrorCode.ROUTE_NOT_FOUND, "no such route in this function"))
+        return self.refusal(AuthstateError(ErrorCode.ROUTE_NOT_FOUND, "no such route in this function"))
 
     def _service_error(self, error: ServiceError) -> Response[str]:
         """One of Powertools' HTTP errors (authstate raises :class:`AuthstateError` instead)."""
@@ -186,11 +189,31 @@ class AuthstateResolver(APIGatewayHttpResolver):
         if code is None:
             return self._unexpected_error(error)
         message = error.msg if isinstance(error.msg, str) else code.when
-        return error_response(AuthstateError(code, message))
+        return self.refusal(AuthstateError(code, message))
 
     def _unexpected_error(self, error: Exception) -> Response[str]:
         logger.exception("unexpected error")
         return json_response(500, InternalError().to_body())
+
+
+def request_headers(event: Mapping[str, Any]) -> dict[str, str]:
+    """The event's headers, names lower-cased."""
+    return {str(name).lower(): str(value) for name, value in (event.get("headers") or {}).items()}
+
+
+def decode_body(event: dict[str, Any]) -> bool:
+    """The event's body as checked text (:func:`body_text`), in place; whether there is one."""
+    body = event.get("body")
+    if not body:
+        return False
+    event["body"] = body_text(body, is_base64=bool(event.get("isBase64Encoded")))
+    event["isBase64Encoded"] = False
+    return True
+
+
+def encode_path(event: dict[str, Any]) -> None:
+    """Characters Powertools' router does not match percent-encoded in ``rawPath``, in place."""
+    event["rawPath"] = quote(str(event.get("rawPath", "")), safe=_PATH_SAFE)
 
 
 def is_json_media_type(content_type: str) -> bool:

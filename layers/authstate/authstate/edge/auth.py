@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from authstate.config import Settings
 from authstate.errors import ApiKeysUnavailable, AuthstateError, ErrorCode
 from authstate.identifiers import looks_like_jwt
+from authstate.security import SecurityEvent, report
 
 CACHE_SECONDS = 300
 _HOW = "send the API key as `api-key: <key>`, `x-api-key: <key>` or `Authorization: Bearer <key>`"
@@ -66,6 +67,7 @@ def require_api_key(headers: Mapping[str, str], settings: Settings) -> None:
         matched |= hmac.compare_digest(candidate, key.encode("utf-8", "surrogatepass"))
     if matched:
         return
+    report(SecurityEvent.INVALID_API_KEY)
     if looks_like_jwt(presented):
         message = (
             "the API key is not valid, and this looks like an access token: the Authorization header "

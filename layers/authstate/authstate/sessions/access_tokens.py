@@ -56,6 +56,21 @@ PROTECTED_CLAIMS: Final = frozenset(
         "stt",
     }
 )
+#: The claims SuperTokens' core protects in a v5 access token (``AccessToken.java``,
+#: ``requiredAndProtectedPropsV5``): what its SDKs may not set, fewer than :data:`PROTECTED_CLAIMS`.
+SUPERTOKENS_PROTECTED_CLAIMS: Final = frozenset(
+    {
+        "sub",
+        "exp",
+        "iat",
+        "sessionHandle",
+        "refreshTokenHash1",
+        "parentRefreshTokenHash1",
+        "antiCsrfToken",
+        "tId",
+        "rsub",
+    }
+)
 REQUIRED_CLAIMS: Final = ("exp", "iat", "sub", "sessionHandle")
 #: How far in the future ``iat`` may be, for clock skew between the minting and verifying Lambdas.
 IAT_LEEWAY_SECONDS: Final = 60
@@ -99,6 +114,8 @@ def verify_access_token(
         _reject(ErrorCode.TOKEN_MALFORMED, "the access token header has no key id")
     if "crit" in header:  # no JWS extension is understood here, so none may be critical
         _reject(ErrorCode.TOKEN_MALFORMED, "the access token header has critical extensions")
+    if not isinstance(header.get("version"), str):  # a JWT of SuperTokens' JWT recipe, same keys
+        _reject(ErrorCode.TOKEN_MALFORMED, "the token is not an access token: its header has no version")
     public_key = keyring.verification_key(kid, now)
     if public_key is None:
         _reject(ErrorCode.TOKEN_KEY_UNKNOWN, "the access token was signed with an unknown or retired key")
@@ -131,12 +148,13 @@ def _check_claims(claims: JsonObject, now: float, *, allow_expired: bool) -> Non
     for name in REQUIRED_CLAIMS:
         if name not in claims:
             _reject(ErrorCode.TOKEN_CLAIMS_INVALID, f"the access token lacks the {name} claim")
-    for name in ("sub", "sessionHandle"):
-        value = claims[name]
-        if not isinstance(value, str) or not value:
-            _reject(
-                ErrorCode.TOKEN_CLAIMS_INVALID, f"the access token's {name} claim is not a non-empty string"
-            )
+    if not isinstance(claims["sub"], str):  # "" is a user id SuperTokens' core accepts
+        _reject(ErrorCode.TOKEN_CLAIMS_INVALID, "the access token's sub claim is not a string")
+    handle = claims["sessionHandle"]
+    if not isinstance(handle, str) or not handle:
+        _reject(
+            ErrorCode.TOKEN_CLAIMS_INVALID, "the access token's sessionHandle claim is not a non-empty string"
+        )
     exp = _numeric_date(claims, "exp")
     iat = _numeric_date(claims, "iat")
     nbf = _numeric_date(claims, "nbf") if "nbf" in claims else None

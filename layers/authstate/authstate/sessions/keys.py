@@ -9,6 +9,10 @@ read the winner's key instead. Kids start with ``d-`` (a dynamic key, in SuperTo
 A keyring that only verifies (``can_sign=False``) reads the public attributes alone, so the functions
 that only verify can be denied the private keys by IAM (template.yaml: ``dynamodb:Attributes``).
 
+A process trusts the keys it read for ``cache_seconds`` (``SIGNING_KEY_CACHE_SECONDS``); then its next
+use reads them again. That is the bound within which an emergency rotation (:meth:`KeyRing.rotate_now`:
+a new key now, every earlier one deleted) reaches every warm Lambda.
+
 cryptography is imported on first use, so importing this module (e.g. for the JWKS) stays cheap.
 """
 
@@ -22,7 +26,8 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from authstate.errors import SigningKeyUnavailable
+from authstate.errors import AuthstateError, ErrorCode, SigningKeyUnavailable, StorageUnavailable
+from authstate.security import SecurityEvent, report
 from authstate.storage.table import ConditionFailed, Item, Table
 
 if TYPE_CHECKING:
@@ -38,6 +43,8 @@ UNKNOWN_KID_RELOAD_INTERVAL_SECONDS = 5.0
 
 #: How long before its slot starts a key appears in the JWKS: longer than the JWKS's max-age.
 PUBLISH_AHEAD_SECONDS = 900
+#: How long a process trusts the keys it read before reading them again (one Query).
+DEFAULT_CACHE_SECONDS = 60
 
 _SLOT_PREFIX = "slot#"
 #: SuperTokens' SDKs tell a dynamic (rotating) key from a static one by this prefix of the kid.
@@ -54,6 +61,14 @@ PUBLIC_ATTRIBUTES = ("pk", "sk", "kid", "publicJwk", "notBefore", "signUntil", "
 
 def slot_of(now: float, rotation_seconds: int) -> int:
     return math.floor(now / rotation_seconds)
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """What an emergency rotation did: the key that signs from now on, and the kids it retired."""
+
+    kid: str
+    retired: list[str]
 
 
 @dataclass(frozen=True)
@@ -183,9 +198,10 @@ class SigningKey:
 class KeyRing:
     """The signing keys of one partition, cached in this process.
 
-    Steady state costs no DynamoDB call: the current slot's key signs until its slot ends, and
-    every loaded key verifies until its ``expiresAt``. DynamoDB is queried when the slot changes,
-    and for an unknown kid at most once (and at most once per ``unknown_kid_reload_interval``).
+    Steady state costs one DynamoDB Query per ``cache_seconds``: in between, the current slot's key
+    signs and every loaded key verifies until its ``expiresAt``. DynamoDB is also queried when the
+    slot changes, and for an unknown kid at most once (and at most once per
+    ``unknown_kid_reload_interval``).
     Thread-safe, although Lambda calls it from one thread at a time.
     """
 
@@ -198,6 +214,7 @@ class KeyRing:
         can_sign: bool = True,
         partition: str = DEFAULT_PARTITION,
         unknown_kid_reload_interval: float = UNKNOWN_KID_RELOAD_INTERVAL_SECONDS,
+        cache_seconds: float = DEFAULT_CACHE_SECONDS,
     ) -> None:
         self._table = table
         self._rotation_seconds = rotation_seconds
@@ -209,6 +226,8 @@ class KeyRing:
         self._keys: dict[str, SigningKey] = {}  # replaced whole on reload, so readers need no lock
         self._loaded = False
         self._last_unknown_kid_reload: float | None = None
+        self._cache_seconds = cache_seconds
+        self._loaded_at: float | None = None
 
     @property
     def partition(self) -> str:
@@ -227,6 +246,7 @@ class KeyRing:
         return self._key_for_slot(STATIC_SLOT, now)
 
     def _key_for_slot(self, slot: int, now: float) -> SigningKey:
+        self._revalidate(now)
         key = self._key_of_slot(slot)
         if key is not None:
             return key
@@ -241,6 +261,7 @@ class KeyRing:
 
     def verification_key(self, kid: str, now: float) -> RSAPublicKey | None:
         """The public key of ``kid`` if it may still verify; an unknown kid reloads at most once."""
+        self._revalidate(now)
         key = self._keys.get(kid)
         if key is None:
             with self._lock:
@@ -273,11 +294,33 @@ class KeyRing:
         static = [key for key in self._keys.values() if key.is_static]  # listed once it exists
         return {"keys": [dict(key.jwk) for key in [*keys, *static]]}
 
+    def jwks_with_static_key(self, now: float) -> dict[str, Any]:
+        """:meth:`jwks` with the static key always in it, created if it does not exist yet: the JWKS of
+        SuperTokens' core lists its static key whether or not anything was signed with it, so a JWT
+        signed with it verifies with any copy of the JWKS fetched since."""
+        self._key_for_slot(STATIC_SLOT, now)
+        return self.jwks(now)
+
     def _key_of_slot(self, slot: int) -> SigningKey | None:
         for key in self._keys.values():
             if key.slot == slot:
                 return key
         return None
+
+    def _revalidate(self, now: float) -> None:
+        """Read the keys again once they are ``cache_seconds`` old, so a retired key stops signing and
+        verifying here within that bound. If DynamoDB cannot answer, the cached keys stay in use
+        (verifying a token needs no database) and the next use one interval later tries again."""
+        loaded_at = self._loaded_at
+        if loaded_at is None or now - loaded_at < self._cache_seconds:
+            return
+        with self._lock:
+            if self._loaded_at != loaded_at:
+                return  # another thread has just read them
+            try:
+                self._reload(now)
+            except StorageUnavailable:
+                self._loaded_at = now
 
     def _may_reload_for_unknown_kid(self, now: float) -> bool:
         if not self._loaded:
@@ -307,6 +350,7 @@ class KeyRing:
         )
         self._install((SigningKey.from_item(item) for item in items), now)
         self._loaded = True
+        self._loaded_at = now
 
     def _install(self, keys: Iterable[SigningKey], now: float) -> None:
         cached = self._keys
@@ -335,3 +379,52 @@ class KeyRing:
             key = replace(key, private_pem=None)
         self._install([*self._keys.values(), key], now)
         return key
+
+    def rotate_now(self, now: float, *, reason: str | None = None) -> Rotation:
+        """Emergency rotation, after a suspected key leak: the current slot's key is replaced by a new
+        one, and every other key this partition signs with (other slots' keys, the next slot's if
+        already published, the static key) is deleted. Tokens they signed stop verifying in every
+        process within ``cache_seconds`` (this one at once); the static key is created anew on its next
+        use. Other items of the partition (keys it does not sign with) are left alone. Reads public
+        attributes only, so a verify-only keyring can rotate."""
+        items = self._table.query(
+            KeyConditionExpression="#pk = :pk",
+            ExpressionAttributeNames={"#pk": "pk", "#sk": "sk", "#kid": "kid"},
+            ExpressionAttributeValues={":pk": {"S": self._partition}},
+            ProjectionExpression="#pk,#sk,#kid",
+            Select="SPECIFIC_ATTRIBUTES",
+            ConsistentRead=True,
+        )
+        slot = slot_of(now, self._rotation_seconds)
+        key = SigningKey.generate(
+            slot,
+            rotation_seconds=self._rotation_seconds,
+            access_token_ttl_seconds=self._access_token_ttl_seconds,
+        )
+        item = key.to_item(self._partition)
+        ours = [found for found in items if _signs(found["sk"]["S"])]
+        replaced = next((found for found in ours if found["sk"] == item["sk"]), None)
+        try:  # exactly over the key it read: a concurrent rotation (or creation) makes this one fail
+            if replaced is None:
+                self._table.put(item, condition="attribute_not_exists(#sk)", names={"#sk": "sk"})
+            else:
+                self._table.put(
+                    item, condition="#kid = :kid", names={"#kid": "kid"}, values={":kid": replaced["kid"]}
+                )
+        except ConditionFailed:
+            message = "the signing keys changed during the rotation (another rotation?): run it again"
+            raise AuthstateError(ErrorCode.CONFLICT, message) from None
+        for found in ours:
+            if found is not replaced:
+                self._table.delete({"pk": found["pk"], "sk": found["sk"]})
+        retired = sorted(found["kid"]["S"] for found in ours)
+        with self._lock:
+            self._keys = {key.kid: key if self._can_sign else replace(key, private_pem=None)}
+            self._loaded, self._loaded_at = True, now
+        report(SecurityEvent.SIGNING_KEYS_ROTATED, kid=key.kid, retiredKids=retired, reason=reason)
+        return Rotation(key.kid, retired)
+
+
+def _signs(sort_key: str) -> bool:
+    """Whether an item of the partition is a key this keyring signs with (a slot's, or the static one)."""
+    return sort_key.startswith(_SLOT_PREFIX) or sort_key == STATIC_SORT_KEY

@@ -135,12 +135,14 @@ def judge_refused_refresh(
       winner's first use it joins the winning branch (one client refreshing in two tabs at once, or
       retrying), after it, it is theft;
     - any other genuine token is of an older generation: theft.
+
+    A window of 0 joins nothing: every refused token is theft, as in SuperTokens' core.
     """
     if not session.is_live(now):
         return AuthstateError(ErrorCode.SESSION_EXPIRED, "the session has expired")
 
     def recent(at: int) -> bool:
-        return now - at <= reuse_window_seconds
+        return reuse_window_seconds > 0 and now - at <= reuse_window_seconds
 
     used = session.used_child
     current, parent = session.refresh_hash, session.parent_hash

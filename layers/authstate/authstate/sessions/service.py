@@ -15,8 +15,14 @@ from authstate.config import Settings
 from authstate.documents.jsondoc import JsonObject, dumps
 from authstate.documents.merge import difference, merge
 from authstate.errors import AuthstateError, ErrorCode, InternalError
+from authstate.security import SecurityEvent, report
 from authstate.sessions import rules
-from authstate.sessions.access_tokens import mint_access_token, verify_access_token
+from authstate.sessions.access_tokens import (
+    PROTECTED_CLAIMS,
+    SUPERTOKENS_PROTECTED_CLAIMS,
+    mint_access_token,
+    verify_access_token,
+)
 from authstate.sessions.keys import KeyRing
 from authstate.sessions.model import AccessToken, IssuedTokens, Session
 from authstate.sessions.refresh_tokens import RefreshToken, RefreshTokenCodec
@@ -24,8 +30,9 @@ from authstate.sessions.store import RotationRefused, SessionStore
 from authstate.storage.documents import CapExceeded
 from authstate.storage.table import ConditionFailed
 
-#: Protected claims SuperTokens' SDKs put in the payload themselves (``iss``: the app's API domain).
-SDK_CLAIMS: frozenset[str] = frozenset({"iss"})
+#: Protected claims that SuperTokens' core lets its SDKs set (its own protected claims are fewer than
+#: authstate's): ``iss`` (the SDK puts the app's API domain there), ``nbf``, ``aud``, ``jti``, ``stt``.
+SDK_CLAIMS: frozenset[str] = PROTECTED_CLAIMS - SUPERTOKENS_PROTECTED_CLAIMS
 #: Rounds of judging a refused refresh whose session keeps changing under it.
 JOIN_ATTEMPTS = 4
 
@@ -104,7 +111,12 @@ class Sessions:
     ) -> AccessToken:
         """Signature, algorithm, key and times; no database. Anti-CSRF if the session has it (unless
         the caller has its own anti-CSRF scheme: ``check_anti_csrf=False``)."""
-        claims = verify_access_token(token, self._keyring, self._clock(), allow_expired=allow_expired)
+        try:
+            claims = verify_access_token(token, self._keyring, self._clock(), allow_expired=allow_expired)
+        except AuthstateError as error:
+            if error.code is ErrorCode.TOKEN_SIGNATURE_INVALID:  # a known key, a signature it did not make
+                report(SecurityEvent.TOKEN_SIGNATURE_INVALID)
+            raise
         issuer = self._settings.token_issuer
         if issuer is not None and claims.get("iss") != issuer:
             message = "the access token was issued for another issuer"
@@ -126,13 +138,14 @@ class Sessions:
         anti_csrf: bool = False,
         static_key: bool = False,
         allowed_claims: frozenset[str] = frozenset(),
+        fields: tuple[str, str] = ("accessTokenPayload", "sessionData"),
     ) -> IssuedTokens:
         """One conditional PutItem, two with session data (plus a key load on a cold Lambda).
-        ``allowed_claims``: protected claims the caller may set itself (``iss``, for a SuperTokens SDK)."""
-        rules.check_custom_claims(
-            payload, field="accessTokenPayload", limit=self._cap, allowed=allowed_claims
-        )
-        rules.check_session_data(data, field="sessionData")
+        ``allowed_claims``: protected claims the caller may set itself (``SDK_CLAIMS``, for a SuperTokens
+        SDK). ``fields``: what the caller calls the payload and the data, for its error messages."""
+        payload_field, data_field = fields
+        rules.check_custom_claims(payload, field=payload_field, limit=self._cap, allowed=allowed_claims)
+        rules.check_session_data(data, field=data_field)
         now = self._clock()
         handle = str(uuid.uuid4())
         refresh = self._codec().issue(handle, None)
@@ -155,9 +168,8 @@ class Sessions:
         self._store.create(session, dict(sorted(data.items())))
         return IssuedTokens(session, access, refresh)
 
-    def get(self, handle: str, *, with_data: bool = True) -> tuple[Session, JsonObject]:
-        """A live session by handle, and its data (``{}`` when not asked for: then never read)."""
-        found = self._store.get(handle, self._clock(), with_data=with_data)
+    def get(self, handle: str) -> tuple[Session, JsonObject]:
+        found = self._store.get(handle, self._clock(), with_data=True)
         if found is None:
             raise rules.session_gone(online=False, handle=handle)
         return found
@@ -200,7 +212,9 @@ class Sessions:
         return self._store.handles_of_user(user_id, tenant_id, self._clock())
 
     def revoke_all(self, user_id: str, tenant_id: str | None = None) -> list[str]:
-        return [handle for handle in self.handles_of_user(user_id, tenant_id) if self.revoke(handle)]
+        revoked = [handle for handle in self.handles_of_user(user_id, tenant_id) if self.revoke(handle)]
+        report(SecurityEvent.USER_SESSIONS_REVOKED, userId=user_id, tenantId=tenant_id, revoked=len(revoked))
+        return revoked
 
     # -- access-token payload -------------------------------------------------------------------
 
@@ -259,10 +273,12 @@ class Sessions:
             raise rules.session_gone(online=online, handle=handle)
         return found[1]
 
-    def put_data(self, handle: str, data: Mapping[str, Any], *, online: bool = False) -> JsonObject:
+    def put_data(
+        self, handle: str, data: Mapping[str, Any], *, online: bool = False, field: str = "sessionData"
+    ) -> JsonObject:
         """Overwrite the whole session data, as sent (nulls included): a read of the session, then
         one UpdateItem of its data."""
-        rules.check_session_data(data, field="sessionData")
+        rules.check_session_data(data, field=field)
         document = dict(sorted(data.items()))
         try:
             self._store.put_data(handle, document, self._clock())
@@ -304,13 +320,16 @@ class Sessions:
             return access, None
         return access, self._mint(session, refresh_hash=access.refresh_hash, parent_hash=None, now=now)
 
-    def regenerate(self, token: str, payload: Mapping[str, Any]) -> tuple[Session, AccessToken | None]:
+    def regenerate(self, token: str, payload: Mapping[str, Any] | None) -> tuple[Session, AccessToken | None]:
         """A SuperTokens SDK's online merge: it sends the whole new payload. Only the difference from
         the presented token's claims is applied, as one merge, so concurrent merges of different keys
-        lose nothing. A token past its ``exp`` still updates the session but gets no new token."""
+        lose nothing. A token past its ``exp`` still updates the session but gets no new token.
+        ``None``: nothing changes, the token is minted again from the stored payload."""
         access = self.verify_token(token, check_anti_csrf=False, allow_expired=True)
-        rules.check_custom_claims(payload, field="userDataInJWT", limit=self._cap, allowed=SDK_CLAIMS)
-        update = difference(access.custom_claims(SDK_CLAIMS), payload)
+        update: Mapping[str, Any] = {}
+        if payload is not None:
+            rules.check_custom_claims(payload, field="userDataInJWT", limit=self._cap, allowed=SDK_CLAIMS)
+            update = difference(access.custom_claims(SDK_CLAIMS), payload)
         expired = self._clock() >= float(access.claims["exp"])
         session, now = self._merge_online(access, update, must_fit=not expired)
         return session, None if expired else self._remint(session, access, now)
@@ -333,6 +352,7 @@ class Sessions:
         anti_csrf_token: str | None = None,
         check_anti_csrf: bool = False,
         static_key: bool | None = None,
+        reuse_window_seconds: int | None = None,
     ) -> IssuedTokens:
         """Rotate the refresh token: one conditional UpdateItem in the usual case; a refused one is
         judged from the session as the refusal returned it (``rules.judge_refused_refresh``).
@@ -340,7 +360,11 @@ class Sessions:
         ``check_anti_csrf``: the session's anti-CSRF token must be presented too (a SuperTokens SDK
         asks for it). It is checked after the rotation, which is safe: the rotation only ever lets
         the same refresh token be presented again. ``static_key``: switch the session's tokens to the
-        static signing key or back (``None`` leaves them as they are)."""
+        static signing key or back (``None`` leaves them as they are). ``reuse_window_seconds``: the
+        window of ``rules.judge_refused_refresh`` (``None``: ``REFRESH_REUSE_WINDOW_SECONDS``)."""
+        window = self._settings.refresh_reuse_window_seconds
+        if reuse_window_seconds is not None:
+            window = reuse_window_seconds
         presented = self._codec().parse(token)
         handle = presented.session_handle
         now = self._clock()
@@ -351,7 +375,7 @@ class Sessions:
             )
             head = presented.hash
         except RotationRefused as refused:
-            session, head = self._judge(presented, refused.session, now, expires_at, static_key)
+            session, head = self._judge(presented, refused.session, now, expires_at, static_key, window)
         if check_anti_csrf:
             _check_anti_csrf(session.anti_csrf_token, anti_csrf_token)
         child = self._codec().issue(handle, head)
@@ -365,17 +389,17 @@ class Sessions:
         now: float,
         expires_at: int,
         static_key: bool | None,
+        window: int,
     ) -> tuple[Session, str]:
         for _ in range(JOIN_ATTEMPTS):
             if session is None:
                 raise AuthstateError(ErrorCode.SESSION_REVOKED, "the session was revoked")
-            verdict = rules.judge_refused_refresh(
-                presented, session, now, self._settings.refresh_reuse_window_seconds
-            )
+            verdict = rules.judge_refused_refresh(presented, session, now, window)
             if isinstance(verdict, AuthstateError):
                 raise verdict
             if isinstance(verdict, rules.Theft):
                 self._store.delete(session.handle)
+                report(SecurityEvent.TOKEN_THEFT, sessionHandle=session.handle, userId=session.user_id)
                 raise AuthstateError(
                     ErrorCode.TOKEN_THEFT_DETECTED,
                     "a refresh token was reused after rotation: the session has been revoked",

@@ -28,13 +28,12 @@ import contextlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from authstate.documents import capped
 from authstate.documents.expressions import UpdateBuilder, decode_document
 from authstate.errors import AuthstateError, ErrorCode
+from authstate.identifiers import user_id_key, user_id_of_key
 from authstate.limits import MAX_MERGE_ATTEMPTS, MAX_SESSION_DATA_BYTES
 from authstate.sessions.model import Session, UsedChild
 from authstate.storage.documents import (
-    CapExceeded,
     Counted,
     Precondition,
     counted_attributes,
@@ -51,6 +50,8 @@ PAYLOAD_COUNTED = Counted.beside(PAYLOAD)
 DATA_COUNTED = Counted.beside(DATA)
 DATA_CAP = DATA_COUNTED.capped_at(MAX_SESSION_DATA_BYTES)
 EXPIRES = "expiresAt"
+#: On a data item moved out of its session's item: the session's ``version`` it was copied from.
+MOVED_FROM = "movedFrom"
 #: On a session's item, once it has session data: the data item lives at least until then. No write
 #: sets the session's ``expiresAt`` past it (design §4), so the TTL never deletes a live session's data.
 DATA_UNTIL = "dataExpiresAt"
@@ -92,7 +93,7 @@ def session_from_item(item: Item) -> Session:
     rotated = item.get("rotatedAt")
     return Session(
         handle=item["sessionHandle"]["S"],
-        user_id=item["userId"]["S"],
+        user_id=user_id_of_key(item["userId"]["S"]),
         tenant_id=item["tenantId"]["S"],
         payload=decode_document(item.get(PAYLOAD)),
         created_ms=int(item["createdAt"]["N"]),
@@ -143,7 +144,7 @@ class SessionStore:
         finds its data."""
         item: Item = {
             **_key(session.handle),
-            "userId": {"S": session.user_id},
+            "userId": {"S": user_id_key(session.user_id)},
             "tenantId": {"S": session.tenant_id},
             **counted_attributes(PAYLOAD, session.payload, PAYLOAD_COUNTED),
             "createdAt": {"N": str(session.created_ms)},
@@ -214,7 +215,7 @@ class SessionStore:
     def handles_of_user(self, user_id: str, tenant_id: str | None, now: float) -> list[str]:
         """Live sessions of a user (all tenants, or one), from the ``byUser`` index, not a scan."""
         names = {"#u": "userId", "#e": EXPIRES}
-        values: dict[str, Any] = {":u": {"S": user_id}, ":now": {"N": str(int(now))}}
+        values: dict[str, Any] = {":u": {"S": user_id_key(user_id)}, ":now": {"N": str(int(now))}}
         condition = "#u=:u"
         if tenant_id is not None:
             names["#t"] = "tenantId"
@@ -250,16 +251,6 @@ class SessionStore:
         """Merge into the session data of a live session, within its limit: the data after it (``None``
         without asking for it). Raises as :meth:`merge_payload`."""
 
-        def moved(legacy: Item) -> dict[str, Any]:
-            count = legacy.get(DATA_COUNTED.count)
-            before = decode_document(legacy[DATA])
-            decision = capped.decide(
-                before, None if count is None else int(count["N"]), update, DATA_CAP.limit, must_fit=False
-            )
-            if isinstance(decision, capped.Refused):
-                raise CapExceeded(decision.size, DATA_CAP.limit)
-            return decision.after
-
         def written(created_with: Item) -> tuple[dict[str, Any] | None, bool]:
             merged = merge_document(
                 self._data,
@@ -273,8 +264,7 @@ class SessionStore:
             )
             return merged.document, merged.created
 
-        document = self._write_data(handle, now, moved, written)
-        return document if return_document else None
+        return self._write_data(handle, now, written)
 
     def put_data(self, handle: str, data: Mapping[str, Any], now: float) -> None:
         """Overwrite the whole session data of a live session (checked to fit): one conditional
@@ -286,37 +276,33 @@ class SessionStore:
                 self._data, key, DATA, data, counted=DATA_COUNTED, created_with=created_with
             )
 
-        self._write_data(handle, now, lambda _: dict(data), written)
+        self._write_data(handle, now, written)
 
     def _write_data(
-        self,
-        handle: str,
-        now: float,
-        moved: Callable[[Item], dict[str, Any]],
-        written: Callable[[Item], tuple[dict[str, Any] | None, bool]],
+        self, handle: str, now: float, written: Callable[[Item], tuple[dict[str, Any] | None, bool]]
     ) -> dict[str, Any] | None:
         """Every data write (design §4): a consistent read of the session's item (live? where is its
         data?), then
 
-        - data still in the session's item: ``moved`` makes the new document of it, and one
-          transaction puts it in a data item and removes it from the session's, under the session's
-          ``version`` as read;
+        - data still in the session's item (stored before it had one of its own): moved out first
+          (:meth:`_move_out`), then read again;
         - no data item yet: its expiry is noted on the session's item first (:meth:`_note_data`);
         - ``written`` writes the data item (creating it with that expiry if missing) and says whether it
           created it. A write that created it while a revocation deleted the session (between the read
           and the write) deletes it again and is refused: a revoked session leaves no data behind.
 
         Raises ``ConditionFailed`` if the session is gone or expired, ``409 CONFLICT`` if it kept
-        changing under the first two steps ``MAX_MERGE_ATTEMPTS`` times."""
+        changing under the first steps ``MAX_MERGE_ATTEMPTS`` times."""
         key = _key(handle)
+        copied = False  # this write put a copy of data moved out of the session's item
         for _ in range(MAX_MERGE_ATTEMPTS):
             item = self._table.get(key, projection=list(_DATA_HOME))
+            if item is None and copied:
+                self._data.delete(key)  # revoked while its data was being moved out
             if item is None or not _Live(now).holds(item):
                 raise ConditionFailed(None)
             if DATA in item:
-                whole = moved(item)
-                if self._move_out(handle, item, whole, now):
-                    return whole
+                copied = self._move_out(handle, item, now) or copied
                 continue
             until = _seconds(item, DATA_UNTIL)
             if until is None:
@@ -347,33 +333,44 @@ class SessionStore:
             return None
         return until
 
-    def _move_out(self, handle: str, item: Item, document: Mapping[str, Any], now: float) -> bool:
-        """A session stored with its data in its item: one transaction puts the new ``document`` in a
-        data item and removes the data from the session's item, under its ``version`` as read. ``False``
-        if the session changed since (or a concurrent move won)."""
-        until = {"N": str(int(item[EXPIRES]["N"]) + self._data_margin)}
+    def _move_out(self, handle: str, item: Item, now: float) -> bool:
+        """A session stored with its data in its item (read as ``item``): put a copy of the data in a
+        data item, then remove it from the session's item under its ``version`` as read (no
+        transaction: MRSC global tables have none). Readers follow the session's item, so they see the
+        data in it until that second write, in the data item from then on: the same data. Whether the
+        copy was put.
+
+        The copy is marked with the version it was taken from, and put only over an older one: a
+        later attempt (the session changed meanwhile) replaces it, a stale one (read before another
+        write moved the data out and wrote into the data item since) cannot."""
         key = _key(handle)
-        data_item = {
+        until = {"N": str(int(item[EXPIRES]["N"]) + self._data_margin)}
+        version = item["version"]
+        copy = {
             **key,
-            **counted_attributes(DATA, document, DATA_COUNTED),
+            **counted_attributes(DATA, decode_document(item[DATA]), DATA_COUNTED),
             "version": {"N": "1"},
             EXPIRES: until,
+            MOVED_FROM: version,
         }
+        condition = "attribute_not_exists(#h) OR #m < :v"
+        try:
+            self._data.put(
+                copy,
+                condition=condition,
+                names={"#h": "sessionHandle", "#m": MOVED_FROM},
+                values={":v": version},
+            )
+        except ConditionFailed:
+            return False
         builder = UpdateBuilder()
         for attribute in (DATA, DATA_COUNTED.count, DATA_COUNTED.epoch):
             builder.remove(builder.name(attribute))
         builder.set(builder.name(DATA_UNTIL), until).bump_version()
-        builder.condition(f"{builder.name('version')}={builder.value(item['version'])}")
+        builder.condition(f"{builder.name('version')}={builder.value(version)}")
         _Live(now).add_to(builder)
-        try:
-            self._table.transact_write(
-                self._data.put_write(
-                    data_item, condition="attribute_not_exists(#h)", names={"#h": "sessionHandle"}
-                ),
-                self._table.update_write(key, builder.build()),
-            )
-        except ConditionFailed:
-            return False
+        with contextlib.suppress(ConditionFailed):  # the session changed: read it again
+            self._table.update(key, builder.build(), return_values="NONE")
         return True
 
     def put_payload(self, handle: str, payload: Mapping[str, Any], now: float) -> None:

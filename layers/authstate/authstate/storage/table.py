@@ -31,6 +31,9 @@ _THROTTLING = {
     "ThrottlingException",
     "RequestLimitExceeded",
     "TransactionConflictException",
+    # A multi-Region strong consistency table refused a write racing one in another Region (retried by
+    # botocore first, as the model marks it retryable): retry later, like throttling (design note §10).
+    "ReplicatedWriteConflictException",
 }
 _UNAVAILABLE = "storage is unavailable; retry later"
 
@@ -43,8 +46,6 @@ def dynamodb_errors() -> Iterator[None]:
     - DynamoDB's own 5xx (InternalServerError, ServiceUnavailable) and network failures (refused,
       reset, connect or read timeout): 503 ``STORAGE_UNAVAILABLE``. After a read timeout or a lost
       connection the request may have been applied, so the message does not claim otherwise;
-    - a transaction cancelled by a condition, or by a concurrent write of one of its items:
-      :class:`ConditionFailed` (without an item);
     - an item over 400 KB: 413 ``ITEM_TOO_LARGE``;
     - anything else (access denied, a missing table, a bad parameter): 500 ``STORAGE_ERROR``, a bug
       or a misconfiguration that retrying will not fix.
@@ -60,10 +61,6 @@ def dynamodb_errors() -> Iterator[None]:
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         if code == "ConditionalCheckFailedException":
             raise ConditionFailed(cast("Item | None", error.response.get("Item"))) from error
-        if code == "TransactionCanceledException":
-            reasons = {reason.get("Code") for reason in error.response.get("CancellationReasons", [])}
-            if reasons & {"ConditionalCheckFailed", "TransactionConflict"}:
-                raise ConditionFailed from error
         if code in _THROTTLING:
             raise StorageUnavailable("storage is throttling requests; retry later", throttled=True) from error
         if code == "ValidationException" and "size" in message.lower() and "item" in message.lower():
@@ -119,13 +116,22 @@ class Table:
             )
         return response.get("Attributes", {})
 
-    def put(self, item: Item, *, condition: str | None = None, names: dict[str, str] | None = None) -> None:
+    def put(
+        self,
+        item: Item,
+        *,
+        condition: str | None = None,
+        names: dict[str, str] | None = None,
+        values: Item | None = None,
+    ) -> None:
         """One PutItem, optionally conditional (e.g. ``attribute_not_exists``)."""
         arguments: dict[str, Any] = {"TableName": self.name, "Item": item}
         if condition:
             arguments["ConditionExpression"] = condition
         if names:
             arguments["ExpressionAttributeNames"] = names
+        if values:
+            arguments["ExpressionAttributeValues"] = values
         with dynamodb_errors():
             self.client.put_item(**arguments)
 
@@ -135,27 +141,6 @@ class Table:
                 TableName=self.name, Key=key, ReturnValues="ALL_OLD" if return_old else "NONE"
             )
         return response.get("Attributes")
-
-    def put_write(self, item: Item, *, condition: str, names: dict[str, str]) -> Item:
-        """A conditional put, as one of :meth:`transact_write`'s writes."""
-        return {
-            "Put": {
-                "TableName": self.name,
-                "Item": item,
-                "ConditionExpression": condition,
-                "ExpressionAttributeNames": names,
-            }
-        }
-
-    def update_write(self, key: Item, arguments: Mapping[str, Any]) -> Item:
-        """An UpdateItem (``UpdateBuilder.build``'s arguments), as one of :meth:`transact_write`'s writes."""
-        return {"Update": {"TableName": self.name, "Key": key, **arguments}}
-
-    def transact_write(self, *writes: Item) -> None:
-        """One TransactWriteItems: all of ``writes`` (of any tables on this client) or none. Raises
-        :class:`ConditionFailed` when a condition did not hold or another write got there first."""
-        with dynamodb_errors():
-            self.client.transact_write_items(TransactItems=cast("Any", list(writes)))
 
     def query(self, **arguments: Any) -> list[Item]:
         items: list[Item] = []

@@ -1,0 +1,1 @@
+"""The CDI's routes, one router per recipe (and one for the core's own routes)."""

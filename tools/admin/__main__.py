@@ -1,0 +1,7 @@
+"""``python -m tools.admin``: the same as ``authstate-admin``."""
+
+import sys
+
+from tools.admin.cli import main
+
+sys.exit(main())
