@@ -3,7 +3,7 @@ PY := .venv/bin/python
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: openapi setup setup-tests setup-sam run test test-unit lint typecheck sam-validate sam-build deploy bench bench-json load load-quick checkov fuzz ci demo test-browser
+.PHONY: openapi setup setup-tests setup-sam run test test-unit lint typecheck sam-validate sam-build deploy bench bench-json load load-quick checkov fuzz ci demo test-browser test-migration
 
 setup:
 	@scripts/setup.sh
@@ -38,8 +38,10 @@ sam-validate: setup-sam  ## template.yaml, and its multi-Region variants (tools/
 	$(PY) -m tools.template_variants .aws-sam/variants >/dev/null
 	for template in .aws-sam/variants/*.json; do .venv-sam/bin/sam validate --lint --template $$template || exit 1; done
 
-sam-build: setup-sam  ## needs python3.13 on PATH: the dev venv provides it
+sam-build: setup-sam  ## the template's architecture into .aws-sam/build, x86_64 into .aws-sam/build-x86_64 (no Docker; needs python3.13 on PATH: the dev venv provides it), each layer's native wheels checked
 	.venv-sam/bin/sam build
+	.venv-sam/bin/sam build --build-dir .aws-sam/build-x86_64 --parameter-overrides Architecture=x86_64
+	$(PY) -m pytest -q -m sam_build tests/sambuild
 
 deploy: sam-build  ## sam deploy with samconfig.toml (needs AWS credentials)
 	.venv-sam/bin/sam deploy
@@ -71,7 +73,7 @@ checkov: .venv-checkov/.stamp  ## checkov on template.yaml and its multi-Region 
 	$(PY) -m tools.template_variants .aws-sam/variants >/dev/null
 	for template in .aws-sam/variants/*.json; do .venv-checkov/bin/checkov --config-file .checkov.yaml --file $$template || exit 1; done
 
-ci: lint typecheck test test-browser fuzz load-quick sam-validate sam-build checkov
+ci: lint typecheck test test-browser test-migration fuzz load-quick sam-validate sam-build checkov
 
 demo: setup  ## authstate on :3000 and the example app (examples/app) on :3001; prints the URL
 	@scripts/demo.sh
@@ -79,3 +81,8 @@ demo: setup  ## authstate on :3000 and the example app (examples/app) on :3001; 
 test-browser: setup  ## the example app in headless Chromium (Playwright): sessions as a browser sees them
 	@scripts/setup-browser.sh
 	$(PY) -m pytest -m browser tests/browser $(PYTEST_ARGS)
+
+test-migration: setup-tests  ## moving from a SuperTokens core: PostgreSQL and MariaDB, the SDKs and Chromium across the switch
+	@scripts/setup-migration.sh
+	@scripts/setup-browser.sh
+	$(PY) -m pytest -m migration tests/migration $(PYTEST_ARGS)

@@ -8,6 +8,8 @@ the template's tables, then runs the sections (all by default, about 5 minutes o
 - sweep: a one-key merge as the document grows (empty to ~300 KB), in process;
 - http: the same over HTTP through the local server;
 - operations: each warm Lambda handler's DynamoDB calls and latency against the floor; JWT µs;
+- cost: each operation's DynamoDB calls, read and write units and USD per million requests, by
+  document size (empty to 300 KB), and the Lambda price by memory and architecture;
 - cold: each function's cold import against ``import boto3; boto3.client("dynamodb")``;
 - sdk: the unmodified supertokens-python SDK with authstate's /cdi as its core: concurrent online and
   offline merges (keys lost), beside the native offline merge; the SDK's requests per operation;
@@ -35,14 +37,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import caps, cold, operations, report, sdk, sweep
+from bench import caps, cold, costs, operations, report, sdk, sweep
 from bench.measure import non_negative_int, positive_int
 from bench.runner import make_clients, run, run_workload
 from bench.workloads import WORKLOADS
 from localrun.dynamodb import client, create_tables, find_jar, running_dynamodb
 from localrun.template import ROOT, Template
 
-SECTIONS = ("baselines", "sweep", "http", "operations", "cold", "sdk", "caps")
+SECTIONS = ("baselines", "sweep", "http", "operations", "cost", "cold", "sdk", "caps")
 #: Where a bare ``--json`` writes (bench/.gitignore keeps it out of git).
 DEFAULT_JSON = ROOT / "bench" / "results.json"
 #: ``--quick``: a smoke run of every section, in about a minute; figures too few to compare.
@@ -52,6 +54,7 @@ QUICK = {
     "warmup": 2,
     "sweep_rounds": 2,
     "operation_rounds": 5,
+    "cost_rounds": 1,
     "cold_runs": 1,
     "sdk_keys": 3,
 }
@@ -98,12 +101,15 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         metavar="SECONDS",
         help="stop a contender's threads after this long (default 120)",
     )
-    group = parser.add_argument_group("sweep, http, operations, cold")
+    group = parser.add_argument_group("sweep, http, operations, cost, cold")
     group.add_argument(
         "--sweep-rounds", type=positive_int, default=25, help="samples per case and size (default 25)"
     )
     group.add_argument(
         "--operation-rounds", type=positive_int, default=200, help="samples per operation (default 200)"
+    )
+    group.add_argument(
+        "--cost-rounds", type=positive_int, default=15, help="samples per operation and size (default 15)"
     )
     group.add_argument(
         "--cold-runs", type=positive_int, default=4, help="fresh interpreters per function (default 4)"
@@ -246,6 +252,10 @@ def main(argv: list[str] | None = None) -> int:
             ),
         )
         timed(
+            "cost",
+            lambda: costs.measure(template, endpoint, tables, run_id, rounds=arguments.cost_rounds, warmup=1),
+        )
+        timed(
             "sdk",
             lambda: sdk.measure(endpoint, run_id, tabs=arguments.sdk_tabs, keys_per_tab=arguments.sdk_keys),
         )
@@ -267,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         lines += ["", *report.sweep_table(sections["http"])]
     if "operations" in sections:
         lines += ["", *report.operations_table(sections["operations"])]
+    if "cost" in sections:
+        lines += ["", *sections["cost"].lines()]
     if "cold" in sections:
         lines += ["", *report.cold_table(sections["cold"])]
     if "sdk" in sections:

@@ -1,6 +1,7 @@
 """Small measuring helpers every part of ``bench`` shares (and tests may share): one of each.
 
 - :class:`CallCounter`: DynamoDB API calls made through one botocore client, in order;
+- :class:`CapacityMeter`: the read and write units those calls consumed, as DynamoDB reports them;
 - :func:`percentile_ms`, :func:`median`, :func:`ms`: latency figures and how they are printed;
 - :func:`interleave`: time several cases against each other, A B C A B C, never one after the other;
 - :func:`positive_int`, :func:`non_negative_int`: argparse types.
@@ -56,6 +57,59 @@ class CallCounter:
     def reset(self) -> None:
         self.calls.clear()
         self.requests = 0
+
+
+#: Operations whose consumed units are read units; every other one that reports units writes.
+READ_OPERATIONS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"})
+
+
+@dataclass
+class CapacityMeter:
+    """The capacity units DynamoDB reports for the calls made through one client.
+
+    :meth:`attach` asks every call that can report them for ``ReturnConsumedCapacity=TOTAL``
+    (botocore's ``provide-client-params`` hook: the code under measurement is not changed) and adds up
+    the ``ConsumedCapacity`` of each answer (``after-call``), as read units for reads and write units
+    for writes. Calls that answered without it (an error, such as a failed condition, which DynamoDB
+    still bills) are counted in ``unreported``.
+    """
+
+    read_units: float = 0.0
+    write_units: float = 0.0
+    unreported: int = 0
+
+    def ask(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        if "ReturnConsumedCapacity" in model.input_shape.members:
+            params.setdefault("ReturnConsumedCapacity", "TOTAL")
+
+    def record(self, model: Any, parsed: Mapping[str, Any], **_: Any) -> None:
+        if "ReturnConsumedCapacity" not in model.input_shape.members:
+            return
+        consumed = parsed.get("ConsumedCapacity")
+        if consumed is None:
+            self.unreported += 1
+            return
+        units = sum(
+            float(entry.get("CapacityUnits", 0))
+            for entry in (consumed if isinstance(consumed, list) else [consumed])
+        )
+        if model.name in READ_OPERATIONS:
+            self.read_units += units
+        else:
+            self.write_units += units
+
+    def attach(self, client: BaseClient) -> Self:
+        client.meta.events.register("provide-client-params.dynamodb.*", self.ask)
+        client.meta.events.register("after-call.dynamodb.*", self.record)
+        return self
+
+    def detach(self, client: BaseClient) -> None:
+        client.meta.events.unregister("provide-client-params.dynamodb.*", self.ask)
+        client.meta.events.unregister("after-call.dynamodb.*", self.record)
+
+    def reset(self) -> None:
+        self.read_units = self.write_units = 0.0
+        self.unreported = 0
 
 
 def percentile_ms(sorted_ns: list[int], percent: float) -> float | None:

@@ -141,7 +141,7 @@ class Jwt:
         }
 
 
-class _Functions:
+class Functions:
     """The template's functions, loaded once each into this process (warm after their first event)."""
 
     def __init__(self, template: Template) -> None:
@@ -192,7 +192,7 @@ class _Functions:
 
 
 @contextlib.contextmanager
-def _quiet() -> Iterator[None]:
+def quiet() -> Iterator[None]:
     """The functions' output (logs, EMF lines, Powertools' empty-metrics warning) is dropped."""
     with contextlib.redirect_stdout(_Sink()), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
@@ -208,8 +208,8 @@ def measure(
     from authstate.sessions.access_tokens import mint_access_token, verify_access_token
     from authstate.storage.client import dynamodb_client
 
-    with _quiet():
-        functions = _Functions(template)
+    with quiet():
+        functions = Functions(template)
         client = dynamodb_client()
         counter = CallCounter().attach(client)
         clock = _CallClock()

@@ -116,25 +116,29 @@ def concurrent_table(name: str, summaries: Sequence[Summary], environment: Envir
 
 
 def sweep_table(table: sweep.SweepTable, reference: str | None = None) -> list[str]:
-    """Median ms by size; the largest over the empty document; and each row against ``reference``
-    (the floor in process) at the largest size."""
+    """Median ms by size; the largest over the empty document; that growth over the floor's (the
+    floor row of the same item: ``reference``, or :data:`sweep.H_FLOORS` for the HTTP routes); and,
+    with a ``reference`` (the floor in process), each row against it at the largest size."""
     base = table.row(reference) if reference else None
     labels = [size.label for size in sweep.SIZES]
     header_row = (
         "median ms by size",
         *labels,
         "300KB/empty",
+        "vs floor's growth",
         *(("300KB vs floor",) if base else ()),
         "DynamoDB calls",
     )
     rows = []
     for row in table.rows:
         calls = sorted({c for c in row.calls if c})
+        floor = base or table.row(sweep.H_FLOORS.get(row.name, ""))
         rows.append(
             (
                 row.name,
                 *(ms(row.median_ms(index), 1) for index in range(len(labels))),
                 times(row.growth),
+                times(ratio(row.growth, floor.growth)) if floor else "-",
                 *((times(ratio(row.median_ms(-1), base.median_ms(-1))),) if base else ()),
                 " / ".join(calls) or "-",
             )
@@ -262,26 +266,25 @@ def goals(sections: Mapping[str, Any]) -> list[Goal]:
     found: list[Goal] = []
     in_process: dict[str, sweep.SweepTable] = sections.get("sweep", {})
 
-    def floor_growth(http_row: str) -> float | None:
-        """How much the bare UpdateItem itself grows over the same sizes (in process, same item)."""
-        table = in_process.get("metadata" if "/users/" in http_row else "sessions")
-        row = table.row(sweep.FLOOR) if table else None
-        return row.growth if row else None
-
     http: sweep.SweepTable | None = sections.get("http")
     if http is not None:
         for name, limit, what in (
-            (sweep.H_MD_MINIMAL, 1.5, "no document back"),
-            (sweep.H_MD_DEFAULT, 2.0, "default"),
-            (sweep.H_OFFLINE, 2.0, "default"),
-            (sweep.H_ONLINE, 2.0, "default"),
-            (sweep.H_DATA, 2.0, "default"),
+            (sweep.H_MD_MINIMAL, 1.15, "no document back"),
+            (sweep.H_MD_DEFAULT, 1.3, "document back"),
+            (sweep.H_OFFLINE, 1.3, "payload back"),
+            (sweep.H_ONLINE, 1.3, "token back"),
+            (sweep.H_DATA, 1.3, "data back"),
         ):
-            row = http.row(name)
-            if row is not None:
-                floor = floor_growth(name)
-                detail = f"{what}; the floor grows {times(floor)}" if floor is not None else what
-                found.append(Goal(f"HTTP {name}: ~300 KB / empty", row.growth, limit, detail=detail))
+            row, floor = http.row(name), http.row(sweep.H_FLOORS[name])
+            if row is not None and floor is not None:
+                found.append(
+                    Goal(
+                        f"HTTP {name}: growth to ~300 KB / the floor's",
+                        ratio(row.growth, floor.growth),
+                        limit,
+                        detail=f"{what}; route {times(row.growth)}, floor {times(floor.growth)}",
+                    )
+                )
     for key, mine, locked in (
         ("metadata", sweep.MD_DEFAULT, sweep.MD_LOCKED),
         ("sessions", sweep.S_ONLINE, sweep.S_ONLINE_LOCKED),
@@ -294,13 +297,17 @@ def goals(sections: Mapping[str, Any]) -> list[Goal]:
                 [(ratio(a.median_ms(i), b.median_ms(i)), size.label) for i, size in enumerate(sweep.SIZES)]
             )
             found.append(Goal(f"{mine} / {locked}, worst size", worst, 1.0, detail=label))
-    if in_process.get("metadata") is not None:
-        row = in_process["metadata"].row(sweep.MD_MINIMAL)
-        if row is not None:
-            floor = floor_growth("/users/")
-            detail = f"the floor grows {times(floor)}" if floor is not None else ""
+    metadata = in_process.get("metadata")
+    if metadata is not None:
+        row, floor = metadata.row(sweep.MD_MINIMAL), metadata.row(sweep.FLOOR)
+        if row is not None and floor is not None:
             found.append(
-                Goal(f"in process {sweep.MD_MINIMAL}: ~300 KB / empty", row.growth, 1.5, detail=detail)
+                Goal(
+                    f"in process {sweep.MD_MINIMAL}: growth to ~300 KB / the floor's",
+                    ratio(row.growth, floor.growth),
+                    1.15,
+                    detail=f"merge {times(row.growth)}, floor {times(floor.growth)}",
+                )
             )
     ops: operations.Results | None = sections.get("operations")
     if ops:
@@ -346,7 +353,11 @@ def goals_table(found: Sequence[Goal]) -> list[str]:
             if goal.measured is None
             else (times(goal.measured) if goal.unit == "x" else f"{goal.measured:.0f}")
         )
-        limit = times(goal.limit, 1) if goal.unit == "x" else f"{goal.limit:.0f}"
+        limit = (
+            times(goal.limit, 2 if round(goal.limit, 1) != goal.limit else 1)
+            if goal.unit == "x"
+            else f"{goal.limit:.0f}"
+        )
         verdict = "-" if goal.met is None else "met" if goal.met else "MISSED"
         rows.append(
             (goal.name + (f" ({goal.detail})" if goal.detail else ""), measured, f"<= {limit}", verdict)
@@ -379,6 +390,8 @@ def document(environment: Environment, sections: Mapping[str, Any], found: Seque
         imports: list[cold.Import] = sections["cold"]
         baseline = next(i for i in imports if i.name == cold.BASELINE)
         body["cold_import"] = [imp.as_json(baseline) for imp in imports]
+    if "cost" in sections:
+        body["cost"] = sections["cost"].as_json()
     if "sdk" in sections:
         body["sdk"] = sections["sdk"].as_json()
     if "caps" in sections:

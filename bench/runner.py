@@ -39,7 +39,8 @@ class CountedClient:
 
 def make_clients(endpoint: str, count: int, pool: int, *, as_the_layer: bool = True) -> list[CountedClient]:
     """One client per thread, each with its own counter; made here, in one thread, from one session.
-    ``as_the_layer``: items decoded as the layer's own client decodes them (one ``json.loads``)."""
+    ``as_the_layer``: items decoded as the layer's own client decodes them (one ``json.loads``), and
+    parameters not validated client-side (``authstate.storage.client``)."""
     import boto3
     from botocore.config import Config
 
@@ -54,6 +55,7 @@ def make_clients(endpoint: str, count: int, pool: int, *, as_the_layer: bool = T
         read_timeout=10,
         retries={"mode": "standard", "total_max_attempts": 3},
         tcp_keepalive=True,
+        parameter_validation=not as_the_layer,
     )
     clients = []
     for _ in range(count):

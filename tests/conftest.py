@@ -14,24 +14,34 @@ from authstate.storage.client import items_parsed_as_json
 from bench.measure import CallCounter
 from localrun.dynamodb import DynamoDBLocal, client, create_tables
 from localrun.template import Template
+from tests.coregen import CoreGen
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
-BROWSER_TESTS = Path(__file__).parent / "browser"
+#: Directories collected only when ``-m`` selects their marker or they are named on the command line:
+#: tests/browser (make test-browser; its own conftest imports Playwright, which only
+#: scripts/setup-browser.sh installs), tests/migration (make test-migration; the databases of
+#: scripts/setup-migration.sh) and tests/sambuild (make sam-build: they read what it built).
+SELECTED_ONLY = {
+    Path(__file__).parent / "browser": "browser",
+    Path(__file__).parent / "migration": "migration",
+    Path(__file__).parent / "sambuild": "sam_build",
+}
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
-    """tests/browser is collected only when ``-m`` selects ``browser`` (make test-browser) or it is
-    named on the command line: a plain ``make test`` never imports it (nor Playwright, which only
-    scripts/setup-browser.sh installs). Decided here, above it: its own conftest imports Playwright."""
-    if not collection_path.is_relative_to(BROWSER_TESTS):
-        return None
-    named = any(Path(arg.split("::")[0]).resolve().is_relative_to(BROWSER_TESTS) for arg in config.args)
-    if named or re.search(r"(?<!not )\bbrowser\b", config.getoption("markexpr") or ""):
-        return None
-    return True
+    """A plain ``make test`` never imports the directories of :data:`SELECTED_ONLY`. Decided here,
+    above them: their conftests import what only their own setup installs."""
+    for directory, marker in SELECTED_ONLY.items():
+        if not collection_path.is_relative_to(directory):
+            continue
+        named = any(Path(arg.split("::")[0]).resolve().is_relative_to(directory) for arg in config.args)
+        if named or re.search(rf"(?<!not )\b{marker}\b", config.getoption("markexpr") or ""):
+            return None
+        return True
+    return None
 
 
 @pytest.fixture(scope="session")
@@ -79,6 +89,13 @@ def table_names(template: Template) -> dict[str, str]:
         logical_id: template.table_name(logical_id)
         for logical_id in template.resources("AWS::DynamoDB::Table")
     }
+
+
+@pytest.fixture(scope="session")
+def coregen() -> Iterator[CoreGen]:
+    """The JDK-only generator of SuperTokens-core-format keys and tokens (tests/coregen)."""
+    with CoreGen() as generator:
+        yield generator
 
 
 @pytest.fixture

@@ -359,8 +359,8 @@ def test_a_data_item_missing_after_its_expiry_was_noted_is_created_by_the_extens
 # -- sessions stored before: data in the session's item --------------------------------------------
 
 
-def test_a_session_stored_before_reads_and_refreshes_as_before(
-    harness: Harness, items: Items, unique_id: str
+def test_a_session_stored_before_is_read_as_before_and_its_first_refresh_moves_its_data_out(
+    harness: Harness, items: Items, table_calls: TableCalls, unique_id: str
 ) -> None:
     issued = legacy_session(harness, items, unique_id, {"cart": [1, 2]})
     handle = issued.session.handle
@@ -368,10 +368,38 @@ def test_a_session_stored_before_reads_and_refreshes_as_before(
     assert plain(harness.sessions.get(handle)[1]) == {"cart": [1, 2]}
     assert plain(harness.sessions.verify_with_data(issued.access_token.token)[1]) == {"cart": [1, 2]}
     assert plain(harness.sessions.merge_payload_offline(handle, {"b": 2})) == {"a": 1, "b": 2}
-    refreshed = harness.sessions.refresh(issued.refresh_token.token)
-    assert plain(refreshed.access_token.payload) == {"a": 1, "b": 2}
-    assert plain(harness.sessions.get_data(handle)) == {"cart": [1, 2]}
     assert items.data_item(handle) is None
+    table_calls.calls.clear()
+    refreshed = harness.sessions.refresh(issued.refresh_token.token)
+    # the rotation (which returns the session with its data), the copy, the data out of the session's
+    assert table_calls.calls == [("UpdateItem", "sessions"), ("PutItem", "data"), ("UpdateItem", "sessions")]
+    assert plain(refreshed.access_token.payload) == {"a": 1, "b": 2}
+    session = items.session(handle)
+    assert session is not None
+    assert not {"data", "dataBytes", "dataEpoch"} & set(session)
+    expires = refreshed.session.expires_at
+    assert items.expiries(handle) == (expires, expires + MARGIN, expires + MARGIN)
+    assert plain(harness.sessions.get_data(handle)) == {"cart": [1, 2]}
+    table_calls.calls.clear()
+    harness.sessions.refresh(refreshed.refresh_token.token)
+    assert table_calls.calls == [("UpdateItem", "sessions")]
+
+
+def test_a_session_stored_before_with_empty_data_keeps_it_in_its_item(
+    harness: Harness, items: Items, table_calls: TableCalls, unique_id: str
+) -> None:
+    """An empty map costs nothing: no refresh moves it; a data write does, as for any session."""
+    issued = legacy_session(harness, items, unique_id, {})
+    handle = issued.session.handle
+    table_calls.calls.clear()
+    harness.sessions.refresh(issued.refresh_token.token)
+    assert table_calls.calls == [("UpdateItem", "sessions")]
+    session = items.session(handle)
+    assert session is not None
+    assert session["data"] == {"M": {}}
+    assert plain(harness.sessions.get_data(handle)) == {}
+    assert plain(harness.sessions.merge_data(handle, {"x": 1})) == {"x": 1}
+    assert "data" not in (items.session(handle) or {})
 
 
 @pytest.mark.parametrize("write", ["merge", "put"])

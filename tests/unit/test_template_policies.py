@@ -15,6 +15,9 @@ update=UpdateItem, delete=DeleteItem, query=Query):
 - refresh-token MAC key (``sessions.refresh_tokens.load_mac_key``, partition ``refresh-token-mac``):
   create and refresh read it once per warm Lambda (GetItem) and create it if absent (PutItem). Only
   these two functions may touch that partition (``dynamodb:LeadingKeys``).
+- a SuperTokens core's refresh-token key (``sessions.core_sessions``, partition ``core-refresh-key``):
+  only the functions that refresh (refresh, CDI) read it (GetItem); the importer writes it, with the
+  operator's credentials, not a function's.
 - sessions (``sessions.store.SessionStore``): create = PutItem; verify with checkDatabase = GetItem +
   an UpdateItem recording a child token's first use; payload merges = UpdateItem (a merge over 200 keys
   reads first: GetItem); refresh = UpdateItem, DeleteItem on theft; reads = GetItem; revocation =
@@ -24,7 +27,8 @@ update=UpdateItem, delete=DeleteItem, query=Query):
   UpdateItem of the data (GetItem first over 200 keys), PutItem for a first write or the copy of data
   moved out of a session stored before, UpdateItem on the session for a first write's expiry or that
   move, DeleteItem of what a write that raced a revocation created; refresh = UpdateItem extending
-  the data's expiry, DeleteItem on theft; revocation = DeleteItem.
+  the data's expiry, PutItem moving data out of a session stored before, DeleteItem on theft;
+  revocation = DeleteItem.
 - emergency rotation (``KeyRing.rotate_now``, invoked directly, no API key): reads the keys' ids
   (Query, public attributes), writes the new key (PutItem) and deletes the others (DeleteItem).
 - the API key (``edge.auth``): every function but the JWKS and the rotation reads the secret
@@ -41,6 +45,7 @@ from typing import Any
 
 import pytest
 
+from authstate.sessions.core_sessions import CORE_KEY_PARTITION
 from authstate.sessions.keys import DEFAULT_PARTITION, PUBLIC_ATTRIBUTES
 from authstate.sessions.refresh_tokens import MAC_KEY_PARTITION
 from localrun.template import Template
@@ -53,6 +58,7 @@ BY_USER = "SessionsTable/index/byUser"
 KEYS = f"SigningKeysTable[{DEFAULT_PARTITION}]"
 PUBLIC_KEYS = f"SigningKeysTable[{DEFAULT_PARTITION}:public]"
 MAC_KEY = f"SigningKeysTable[{MAC_KEY_PARTITION}]"
+CORE_KEY = f"SigningKeysTable[{CORE_KEY_PARTITION}]"
 
 #: function -> resource -> actions. DynamoDB actions without the ``dynamodb:`` prefix.
 EXPECTED: dict[str, dict[str, set[str]]] = {
@@ -86,9 +92,10 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "RefreshSessionFunction": {
         SECRET: {"GetSecretValue"},
         SESSIONS: {"UpdateItem", "DeleteItem"},
-        DATA: {"UpdateItem", "DeleteItem"},
+        DATA: {"UpdateItem", "PutItem", "DeleteItem"},
         KEYS: {"Query", "PutItem"},
         MAC_KEY: {"GetItem", "PutItem"},
+        CORE_KEY: {"GetItem"},
     },
     "SessionsFunction": {
         SECRET: {"GetSecretValue"},
@@ -107,6 +114,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
         META: {"GetItem", "UpdateItem", "PutItem", "DeleteItem"},
         KEYS: {"Query", "PutItem"},
         MAC_KEY: {"GetItem", "PutItem"},
+        CORE_KEY: {"GetItem"},
     },
 }
 

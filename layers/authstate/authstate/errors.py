@@ -136,6 +136,11 @@ class ErrorCode(StrEnum):
         503,
         "DynamoDB is unreachable or failing; retry later (a timed-out write may have landed)",
     )
+    CUTOVER_IN_PROGRESS = (
+        "CUTOVER_IN_PROGRESS",
+        503,
+        "a SuperTokens core's refresh token not matched by the import yet, while the cutover holds; retry",
+    )
     API_KEYS_UNAVAILABLE = "API_KEYS_UNAVAILABLE", 503, "the API keys could not be loaded"
     SIGNING_KEY_UNAVAILABLE = "SIGNING_KEY_UNAVAILABLE", 503, "this slot's signing key could not be loaded"
 

@@ -11,7 +11,11 @@ from authstate.limits import MAX_USER_ID_BYTES
 
 TENANT_ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 TENANT_ID_RULE: Final = "1 to 64 letters, digits, '-' or '_', starting with a letter or digit"
-SESSION_HANDLE_PATTERN: Final = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+#: A lower-case UUID; a session imported from a SuperTokens core keeps the core's handle, which carries
+#: ``_<tenantId>`` after the UUID for a tenant other than ``public`` (docs/design.md §12).
+SESSION_HANDLE_PATTERN: Final = (
+    r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(_[A-Za-z0-9][A-Za-z0-9_-]{0,63})?$"
+)
 SESSION_HANDLE_EXAMPLE: Final = "286956d5-6135-4ae9-b41a-2cb2ff73aca0"
 USER_ID_RULE: Final = f"1 to {MAX_USER_ID_BYTES} UTF-8 bytes, not blank, without control characters"
 

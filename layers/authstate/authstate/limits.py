@@ -46,6 +46,10 @@ MAX_CUSTOM_CLAIMS_BYTES_CEILING: Final = 16_384
 MAX_ACCESS_TOKEN_CHARS: Final = 32_768
 #: Longest refresh token or anti-CSRF token a request may carry.
 MAX_OPAQUE_TOKEN_CHARS: Final = 512
+#: Longest refresh token a refresh may carry: authstate's own are far shorter, but a refresh token of a
+#: session imported from a SuperTokens core encrypts its session handle and user id (up to 255 and 128
+#: characters in the core) and so grows with them (docs/design.md §12).
+MAX_REFRESH_TOKEN_CHARS: Final = 4096
 #: Longest issuer (``TOKEN_ISSUER``, or ``iss`` sent by a SuperTokens SDK), in UTF-8 bytes.
 MAX_ISSUER_BYTES: Final = 512
 #: Longest validity of a JWT of SuperTokens' JWT recipe (``POST /cdi/recipe/jwt``), in seconds: 1000

@@ -2,15 +2,16 @@
 tables, keys and clients together. Handlers get them through Powertools' ``Depends`` (so tests
 override them with ``app.dependency_overrides``); ``bench/`` and tests build their own from these.
 
-Nothing here runs at import: the settings are read, and boto3 is imported, on the first request."""
-
-from __future__ import annotations
+Nothing here runs at import: the settings are read, and boto3 is imported, on the first request.
+Annotations are real types, not strings (no ``from __future__ import annotations``): Powertools reads
+the providers' type hints on every request, and strings would be compiled and evaluated each time."""
 
 from collections.abc import Callable
 from functools import cache
 
 from authstate.config import Settings
 from authstate.metadata import UserMetadata
+from authstate.sessions.core_sessions import CoreSessions
 from authstate.sessions.jwts import JwtSigner
 from authstate.sessions.keys import KeyRing
 from authstate.sessions.refresh_tokens import MAC_KEY_PARTITION, RefreshTokenCodec, load_mac_key
@@ -77,7 +78,9 @@ def session_store(config: Settings, table_of: Callable[[str], Table] = table) ->
 
 
 def build_sessions(config: Settings, keys: KeyRing) -> Sessions:
-    return Sessions(session_store(config), keys, refresh_token_codec, config)
+    store = session_store(config)
+    core = CoreSessions(store, table(config.sessions_table), table(config.signing_keys_table))
+    return Sessions(store, keys, refresh_token_codec, config, core=core)
 
 
 @cache

@@ -110,6 +110,9 @@ ANSWERS: Final[Mapping[E, CdiAnswer]] = {
     E.CONFIGURATION_INVALID: Text(500),
     E.THROTTLED: _RETRY,
     E.STORAGE_UNAVAILABLE: Text(503),
+    E.CUTOVER_IN_PROGRESS: Text(
+        503
+    ),  # a core token the import has not matched yet: the SDK raises, no sign-out
     E.API_KEYS_UNAVAILABLE: Text(503),
     E.SIGNING_KEY_UNAVAILABLE: Text(503),
 }

@@ -28,7 +28,12 @@ from authstate.identifiers import (
     USER_ID_RULE,
     is_user_id,
 )
-from authstate.limits import MAX_ACCESS_TOKEN_CHARS, MAX_OPAQUE_TOKEN_CHARS, MAX_USER_ID_BYTES
+from authstate.limits import (
+    MAX_ACCESS_TOKEN_CHARS,
+    MAX_OPAQUE_TOKEN_CHARS,
+    MAX_REFRESH_TOKEN_CHARS,
+    MAX_USER_ID_BYTES,
+)
 
 #: A JSON document (user metadata, custom claims, session data). Its values are checked by
 #: ``documents.jsondoc`` (strict JSON, limits), not coerced by pydantic. In a response it is written
@@ -50,7 +55,7 @@ def _user_id(value: str) -> str:
 
 UserId = Annotated[str, AfterValidator(_user_id)]
 TenantId = Annotated[str, Field(pattern=TENANT_ID_PATTERN, description=TENANT_ID_RULE)]
-#: A session handle: a lower-case UUID4, as session creation makes them.
+#: A session handle: a lower-case UUID4, as session creation makes them (or a SuperTokens core's, imported).
 SessionHandle = Annotated[str, Field(pattern=SESSION_HANDLE_PATTERN, examples=[SESSION_HANDLE_EXAMPLE])]
 AccessTokenText = Annotated[str, Field(min_length=1, max_length=MAX_ACCESS_TOKEN_CHARS)]
 OpaqueToken = Annotated[str, Field(min_length=1, max_length=MAX_OPAQUE_TOKEN_CHARS)]
@@ -137,7 +142,8 @@ class OnlineSessionDataUpdateRequest(RequestModel):
 
 
 class RefreshSessionRequest(RequestModel):
-    refreshToken: OpaqueToken
+    #: authstate's own refresh tokens, or a SuperTokens core's for a session imported from it.
+    refreshToken: Annotated[str, Field(min_length=1, max_length=MAX_REFRESH_TOKEN_CHARS)]
 
 
 # -- Responses --------------------------------------------------------------------------------------

@@ -55,6 +55,10 @@ STATIC_KID_PREFIX = "s-"
 STATIC_SORT_KEY = "static"
 STATIC_SLOT = -1
 _NEVER = 2**62
+#: Public keys imported from a SuperTokens core (``core#<kid>``, kid ``d-<ms>`` or ``s-<uuid>``): they
+#: verify the core's access tokens until ``expiresAt`` and never sign (docs/design.md §12).
+IMPORTED_SORT_KEY_PREFIX = "core#"
+IMPORTED_SLOT = -2
 #: What a verify-only keyring reads: everything but ``privateKey``.
 PUBLIC_ATTRIBUTES = ("pk", "sk", "kid", "publicJwk", "notBefore", "signUntil", "expiresAt")
 
@@ -172,8 +176,22 @@ class SigningKey:
             item["expiresAt"] = {"N": str(self.expires_at)}
         return item
 
+    @property
+    def is_imported(self) -> bool:
+        return self.slot == IMPORTED_SLOT
+
     @classmethod
     def from_item(cls, item: Item) -> SigningKey:
+        if item["sk"]["S"].startswith(IMPORTED_SORT_KEY_PREFIX):  # verify-only: no slot, never a signer
+            return cls(
+                kid=item["kid"]["S"],
+                slot=IMPORTED_SLOT,
+                not_before=0,
+                sign_until=0,
+                expires_at=int(item["expiresAt"]["N"]),
+                jwk={name: value["S"] for name, value in item["publicJwk"]["M"].items()},
+                private_pem=None,
+            )
         if item["sk"]["S"] == STATIC_SORT_KEY:
             return cls(
                 kid=item["kid"]["S"],
@@ -275,6 +293,11 @@ class KeyRing:
         if key is None or key.expires_at <= now:
             return None
         return key.public_key
+
+    def is_imported(self, kid: str) -> bool:
+        """Whether ``kid`` is a loaded key imported from a SuperTokens core (verify-only)."""
+        key = self._keys.get(kid)
+        return key is not None and key.is_imported
 
     def jwks(self, now: float) -> dict[str, Any]:
         """Every key that may still verify a token, newest first; the current one always included.

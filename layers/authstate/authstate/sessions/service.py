@@ -23,6 +23,7 @@ from authstate.sessions.access_tokens import (
     mint_access_token,
     verify_access_token,
 )
+from authstate.sessions.core_sessions import CoreSessions
 from authstate.sessions.keys import KeyRing
 from authstate.sessions.model import AccessToken, IssuedTokens, Session
 from authstate.sessions.refresh_tokens import RefreshToken, RefreshTokenCodec
@@ -63,7 +64,10 @@ class Sessions:
         codec: Callable[[], RefreshTokenCodec],
         settings: Settings,
         clock: Callable[[], float] = time.time,
+        core: CoreSessions | None = None,
     ) -> None:
+        """``core``: sessions imported from a SuperTokens core, whose own tokens it accepts (design §12)."""
+        self._core = core
         self._store = store
         self._keyring = keyring
         self._codec = codec
@@ -194,6 +198,8 @@ class Sessions:
         now = self._clock()
         found = self._store.get(access.handle, now, with_data=with_data)
         if found is None:
+            if self._core is not None:
+                self._core.refuse_missing(access, self._keyring)
             raise rules.session_gone(online=True, handle=access.handle)
         self._note_use(found[0], access, now)
         return found
@@ -204,6 +210,8 @@ class Sessions:
         parent = access.parent_hash
         if parent is not None and session.refresh_hash == parent and session.used_child is None:
             self._store.record_child_use(session.handle, parent, access.refresh_hash, now)
+        elif self._core is not None:
+            self._core.note_use(session, access, now)
 
     def revoke(self, handle: str) -> bool:
         return self._store.delete(handle)
@@ -365,7 +373,7 @@ class Sessions:
         window = self._settings.refresh_reuse_window_seconds
         if reuse_window_seconds is not None:
             window = reuse_window_seconds
-        presented = self._codec().parse(token)
+        presented = self._presented(token, anti_csrf_token, check_anti_csrf)
         handle = presented.session_handle
         now = self._clock()
         expires_at = int(now) + self._settings.refresh_token_ttl_seconds
@@ -381,6 +389,16 @@ class Sessions:
         child = self._codec().issue(handle, head)
         access = self._mint(session, refresh_hash=child.hash, parent_hash=head, now=now)
         return IssuedTokens(session, access, child)
+
+    def _presented(self, token: str, anti_csrf_token: str | None, check_anti_csrf: bool) -> RefreshToken:
+        """authstate's own refresh token, or a SuperTokens core's for an imported session: anti-CSRF
+        checked against the token's own first, as the core does, then the session converted."""
+        core = self._core.open(token) if self._core is not None else None
+        if core is None or self._core is None:
+            return self._codec().parse(token)
+        if check_anti_csrf:
+            _check_anti_csrf(core.anti_csrf_token, anti_csrf_token)
+        return self._core.convert(core, token)
 
     def _judge(
         self,

@@ -18,8 +18,9 @@ and, for a session with session data, one item in the session-data table (docs/d
 
     sessionHandle  data (map of JSON texts)  dataBytes, dataEpoch  version  expiresAt (s, the TTL)
 
-A session stored before its data had an item of its own keeps ``data``, ``dataBytes`` and ``dataEpoch``
-on its item: they are read from there, and moved out by the session's next data write.
+A session stored before its data had an item of its own (or imported by ``tools/migrate``) keeps
+``data``, ``dataBytes`` and ``dataEpoch`` on its item: they are read from there, and moved out by the
+session's next data write or refresh.
 """
 
 from __future__ import annotations
@@ -127,6 +128,34 @@ def _put_new(table: Table, item: Item) -> None:
         table.put(item, condition="attribute_not_exists(#h)", names={"#h": "sessionHandle"})
 
 
+def _session_attributes(session: Session) -> Item:
+    """A session's own attributes: everything its item holds but session data."""
+    item: Item = {
+        **_key(session.handle),
+        "userId": {"S": user_id_key(session.user_id)},
+        "tenantId": {"S": session.tenant_id},
+        **counted_attributes(PAYLOAD, session.payload, PAYLOAD_COUNTED),
+        "createdAt": {"N": str(session.created_ms)},
+        EXPIRES: {"N": str(session.expires_at)},
+        "refreshHash": {"S": session.refresh_hash},
+        "parentRefreshHash": {"S": session.parent_hash or NO_PARENT},
+        "rotatedAt": {"N": str(session.rotated_at)},
+        "version": {"N": str(session.version)},
+    }
+    if session.anti_csrf_token is not None:
+        item["antiCsrfToken"] = {"S": session.anti_csrf_token}
+    if session.static_key:
+        item["signingKey"] = {"S": STATIC}
+    return item
+
+
+def session_item(session: Session, data: Mapping[str, Any]) -> Item:
+    """The item of a session with its data in it: as sessions were stored before their data had an item
+    of its own, and as the importer (``tools/migrate``) stores them. Read as such; the data is moved
+    out by the session's next data write or refresh."""
+    return {**_session_attributes(session), **counted_attributes(DATA, data, DATA_COUNTED)}
+
+
 class SessionStore:
     """``data_table``: the session-data table. ``data_margin``: how long a data item is kept past the
     session's expiry when its own is set, so a refresh extends it at most once every ``data_margin``
@@ -142,22 +171,7 @@ class SessionStore:
     def create(self, session: Session, data: Mapping[str, Any]) -> None:
         """One PutItem; with session data, its item is put first, so that whoever finds the session
         finds its data."""
-        item: Item = {
-            **_key(session.handle),
-            "userId": {"S": user_id_key(session.user_id)},
-            "tenantId": {"S": session.tenant_id},
-            **counted_attributes(PAYLOAD, session.payload, PAYLOAD_COUNTED),
-            "createdAt": {"N": str(session.created_ms)},
-            EXPIRES: {"N": str(session.expires_at)},
-            "refreshHash": {"S": session.refresh_hash},
-            "parentRefreshHash": {"S": session.parent_hash or NO_PARENT},
-            "rotatedAt": {"N": str(session.rotated_at)},
-            "version": {"N": str(session.version)},
-        }
-        if session.anti_csrf_token is not None:
-            item["antiCsrfToken"] = {"S": session.anti_csrf_token}
-        if session.static_key:
-            item["signingKey"] = {"S": STATIC}
+        item = _session_attributes(session)
         if data:
             until = {"N": str(session.expires_at + self._data_margin)}
             _put_new(
@@ -488,6 +502,8 @@ class SessionStore:
                 if old is None and extended is not None:
                     self._data.delete(key)  # revoked meanwhile: the extension may have made an item again
                 raise RotationRefused(session_from_item(old) if old else None) from None
+            if item.get(DATA, {}).get("M"):  # session data still in the session's item: moved out now,
+                self._move_out(handle, item, now)  # once, rather than paid for by every refresh
             return session_from_item(item)
 
     def _extend_data(self, handle: str, until: int) -> None:

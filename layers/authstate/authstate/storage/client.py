@@ -13,6 +13,10 @@ the call's start. Fast failures (connection refused or reset, 5xx, early throttl
 retries; a connect timeout (2 s) or read timeout (5 s) is answered 503 at once.
 
 Items are decoded by ``json.loads`` (:func:`items_parsed_as_json`), not attribute by attribute.
+botocore does not validate parameters client-side (``parameter_validation=False``, which its
+documentation offers "for performance reasons"): DynamoDB validates them anyway, and a bad one is
+the same 500 ``STORAGE_ERROR`` either way (``storage.table.dynamodb_errors``). Validating the nested
+maps of a merge's UpdateItem took about 0.08 ms of a warm request.
 """
 
 from __future__ import annotations
@@ -160,6 +164,7 @@ def dynamodb_client() -> DynamoDBClient:
         read_timeout=READ_TIMEOUT_SECONDS,
         retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
         tcp_keepalive=True,
+        parameter_validation=False,
     )
     client = boto3.client("dynamodb", config=config)
     within_budget(
