@@ -117,8 +117,9 @@ def concurrent_table(name: str, summaries: Sequence[Summary], environment: Envir
 
 def sweep_table(table: sweep.SweepTable, reference: str | None = None) -> list[str]:
     """Median ms by size; the largest over the empty document; that growth over the floor's (the
-    floor row of the same item: ``reference``, or :data:`sweep.H_FLOORS` for the HTTP routes); and,
-    with a ``reference`` (the floor in process), each row against it at the largest size."""
+    floor row of the same item: :data:`sweep.S_FLOORS` for the session data's in process, else
+    ``reference``, or :data:`sweep.H_FLOORS` for the HTTP routes); and, with a ``reference`` (the floor
+    in process), each row against it at the largest size."""
     base = table.row(reference) if reference else None
     labels = [size.label for size in sweep.SIZES]
     header_row = (
@@ -132,7 +133,9 @@ def sweep_table(table: sweep.SweepTable, reference: str | None = None) -> list[s
     rows = []
     for row in table.rows:
         calls = sorted({c for c in row.calls if c})
-        floor = base or table.row(sweep.H_FLOORS.get(row.name, ""))
+        floor = (
+            table.row(sweep.S_FLOORS.get(row.name, "")) or base or table.row(sweep.H_FLOORS.get(row.name, ""))
+        )
         rows.append(
             (
                 row.name,

@@ -439,20 +439,23 @@ def session_naive(target: Target) -> Apply:
 
 
 def session_data_version_locked(target: Target) -> Apply:
-    """Version-locked merge into the session data (the sweep's baseline for ``merge_data``): GetItem,
-    merge, the same size check, conditional PutItem of the whole item; the merged data known."""
+    """Version-locked merge into the session data (the sweep's baseline for ``merge_data``): GetItem of
+    the session (is it live?), then GetItem of its data item, merge, the same size check, conditional
+    PutItem of the whole data item; the merged data known."""
     prepared = _PREPARED[target.subject]
-    table, key = target.table(SESSIONS), session_key(prepared.handle)
+    key = session_key(prepared.handle)
+    sessions, data_table = target.table(SESSIONS), target.table(SESSION_DATA)
 
     def apply(name: str, value: Any) -> None:
         now = time.time()
+        _live(sessions.get(key), now)
 
         def change(item: Item) -> Item:
-            data = merge(decode_document(_live(item, now).get(DATA)), {name: value})
+            data = merge(decode_document(item.get(DATA)), {name: value})
             check_session_data_size(size(data))
             return {**item, DATA: encode_document(data)}
 
-        version_locked(table, key, change)
+        version_locked(data_table, key, change)
 
     return apply
 

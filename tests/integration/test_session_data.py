@@ -14,7 +14,7 @@ from authstate.documents.capped import weight
 from authstate.documents.expressions import encode_document
 from authstate.documents.jsondoc import size, to_plain
 from authstate.errors import AuthstateError
-from bench.measure import CallCounter
+from bench.measure import CallCounter, CapacityMeter
 from tests.integration.harness import SETTINGS, WINDOW, Harness, Items, legacy_session
 
 if TYPE_CHECKING:
@@ -31,51 +31,17 @@ KEY = "sessionHandle"
 
 
 class Units:
-    """The read and write units DynamoDB reports for the calls made through one client: every call
-    that can report them is asked for ``ReturnConsumedCapacity=TOTAL`` (a botocore hook: the code under
-    test is unchanged). Calls answered without them (a failed condition) are counted in ``unreported``."""
+    """(read units, write units) of one call, as DynamoDB reports them (``bench.measure.CapacityMeter``
+    on the harness's client: the code under test is unchanged)."""
 
-    READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"})
-
-    def __init__(self) -> None:
-        self.read = 0.0
-        self.write = 0.0
-        self.unreported = 0
-
-    def ask(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        if "ReturnConsumedCapacity" in model.input_shape.members:
-            params.setdefault("ReturnConsumedCapacity", "TOTAL")
-
-    def record(self, model: Any, parsed: Mapping[str, Any], **_: Any) -> None:
-        if "ReturnConsumedCapacity" not in model.input_shape.members:
-            return
-        consumed = parsed.get("ConsumedCapacity")
-        if consumed is None:
-            self.unreported += 1
-            return
-        entries = consumed if isinstance(consumed, list) else [consumed]
-        units = sum(float(entry.get("CapacityUnits", 0)) for entry in entries)
-        if model.name in self.READS:
-            self.read += units
-        else:
-            self.write += units
-
-    def attach(self, client: BaseClient) -> Self:
-        client.meta.events.register("provide-client-params.dynamodb.*", self.ask)
-        client.meta.events.register("after-call.dynamodb.*", self.record)
-        return self
-
-    def detach(self, client: BaseClient) -> None:
-        client.meta.events.unregister("provide-client-params.dynamodb.*", self.ask)
-        client.meta.events.unregister("after-call.dynamodb.*", self.record)
+    def __init__(self, meter: CapacityMeter) -> None:
+        self.meter = meter
 
     def of(self, call: Callable[[], object]) -> tuple[float, float]:
-        """(read units, write units) of one call; every call it made reported them."""
-        self.read = self.write = 0.0
-        self.unreported = 0
+        self.meter.reset()
         call()
-        assert self.unreported == 0
-        return self.read, self.write
+        assert self.meter.unreported == 0  # every call answered with its units (none failed)
+        return self.meter.read_units, self.meter.write_units
 
 
 class TableCalls:
@@ -98,8 +64,8 @@ class TableCalls:
 
 @pytest.fixture
 def units(dynamodb: DynamoDBClient) -> Any:
-    meter = Units().attach(dynamodb)
-    yield meter
+    meter = CapacityMeter().attach(dynamodb)
+    yield Units(meter)
     meter.detach(dynamodb)
 
 
