@@ -4,7 +4,8 @@ Sizes (:data:`SIZES`): empty, 1 key, 100 keys, 1,000 small keys and ~300 KB (1,0
 bytes). One subject per size (a user's metadata; a session whose *data* has that size and whose
 payload stays two small claims: the claims cap, at most 16 KB, bounds the payload, so the session
 data is what grows; it has an item of its own, so each session row has the floor of the item it
-writes). Every case sets the same one key again and again, so nothing grows during the measurement. All cases are timed one at a time, interleaved (:func:`bench.measure.interleave`).
+writes). Every case sets the same one key again and again, so nothing grows during the measurement.
+All cases are timed one at a time, interleaved (:func:`bench.measure.interleave`).
 
 - **in process**: the layer's own calls on one botocore client against DynamoDB Local, next to the
   floor (a bare UpdateItem of the same item, ``ReturnValues=NONE``) and the version-locked Get+Put
