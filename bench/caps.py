@@ -13,16 +13,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from authstate import services
 from authstate.errors import AuthstateError
 from authstate.metadata import UserMetadata
 from authstate.sessions.keys import KeyRing
 from authstate.sessions.refresh_tokens import RefreshTokenCodec
 from authstate.sessions.service import Sessions
-from authstate.sessions.store import SessionStore
 from authstate.storage.client import items_parsed_as_json
 from authstate.storage.table import Table
 from bench.measure import CallCounter
-from bench.workloads import SESSIONS, SIGNING_KEYS, USER_METADATA, settings
+from bench.workloads import SIGNING_KEYS, USER_METADATA, settings
 from localrun.dynamodb import client
 
 #: The custom-claims cap the cases are built around (the template's default).
@@ -91,9 +91,8 @@ def measure(endpoint: str, tables: Mapping[str, str], run_id: str) -> Results:
         access_token_ttl_seconds=config.access_token_ttl_seconds,
         partition=f"bench-caps-{run_id}",
     )
-    sessions = Sessions(
-        SessionStore(Table(tables[SESSIONS], lambda: connection)), keyring, lambda: codec, config
-    )
+    store = services.session_store(config, lambda name: Table(name, lambda: connection))
+    sessions = Sessions(store, keyring, lambda: codec, config)
     metadata = UserMetadata(Table(tables[USER_METADATA], lambda: connection))
     user = f"bench-caps-{run_id}"
     big = {f"k{i:03}": i for i in range(450)}

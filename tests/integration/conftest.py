@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from authstate.config import Settings
+from authstate.services import session_store
 from authstate.sessions.core_sessions import CoreSessions
 from authstate.sessions.keys import KeyRing
 from authstate.sessions.refresh_tokens import RefreshTokenCodec
 from authstate.sessions.service import Sessions
-from authstate.sessions.store import SessionStore
 from authstate.storage.table import Table
 from tests.coregen import CoreGen
 from tests.coreworld import CoreApp, MemoryCore
-from tests.integration.harness import Harness, make_harness
+from tests.integration.harness import Harness, Items, make_harness
 from tests.settings import settings_with
 from tools.migrate.importer import Importer, Options, Outcome
 from tools.migrate.ledger import Ledger
@@ -36,6 +36,11 @@ def harness(
     dynamodb: DynamoDBClient, dynamodb_endpoint: str, table_names: dict[str, str], unique_id: str
 ) -> Harness:
     return make_harness(dynamodb, dynamodb_endpoint, table_names, unique_id)
+
+
+@pytest.fixture
+def items(dynamodb: DynamoDBClient, table_names: dict[str, str]) -> Items:
+    return Items(dynamodb, table_names)
 
 
 #: SuperTokens' own rule for a replayed refresh token: theft at once (no reuse window).
@@ -97,7 +102,7 @@ def moved(
     codec = RefreshTokenCodec(b"k" * 32)
 
     def make_sessions(config: Settings) -> Sessions:
-        store = SessionStore(sessions_table)
+        store = session_store(config, lambda name: Table(name, lambda: dynamodb))
         core = CoreSessions(store, sessions_table, keys_table, clock, key_partition=key_partition)
         return Sessions(store, keyring, lambda: codec, config, clock, core=core)
 

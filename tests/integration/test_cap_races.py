@@ -22,7 +22,7 @@ from authstate.storage.table import Table
 from localrun.dynamodb import client
 from tests import concurrency
 from tests.concurrency import run_concurrently
-from tests.integration.harness import SETTINGS, Harness
+from tests.integration.harness import SETTINGS, Harness, error_code
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -48,14 +48,6 @@ def race(
     for number in range(rounds):
         state = prepare(number)
         race_once(partial(write, state), partial(read, state))
-
-
-def error_code(call: Callable[[], object]) -> str | None:
-    try:
-        call()
-    except AuthstateError as error:
-        return str(error.code)
-    return None
 
 
 class Tally:

@@ -6,6 +6,7 @@ Nothing here runs at import: the settings are read, and boto3 is imported, on th
 Annotations are real types, not strings (no ``from __future__ import annotations``): Powertools reads
 the providers' type hints on every request, and strings would be compiled and evaluated each time."""
 
+from collections.abc import Callable
 from functools import cache
 
 from authstate.config import Settings
@@ -67,8 +68,17 @@ def refresh_token_codec() -> RefreshTokenCodec:
     return RefreshTokenCodec(load_mac_key(table(settings().signing_keys_table), MAC_KEY_PARTITION))
 
 
+def session_store(config: Settings, table_of: Callable[[str], Table] = table) -> SessionStore:
+    """Both session tables; a data item is kept half a refresh lifetime past its session's expiry."""
+    return SessionStore(
+        table_of(config.sessions_table),
+        table_of(config.session_data_table),
+        data_margin=config.refresh_token_ttl_seconds // 2,
+    )
+
+
 def build_sessions(config: Settings, keys: KeyRing) -> Sessions:
-    store = SessionStore(table(config.sessions_table))
+    store = session_store(config)
     core = CoreSessions(store, table(config.sessions_table), table(config.signing_keys_table))
     return Sessions(store, keys, refresh_token_codec, config, core=core)
 
