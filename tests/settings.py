@@ -13,6 +13,7 @@ def _tables() -> dict[str, str]:
     return {
         "USER_METADATA_TABLE": template.table_name("UserMetadataTable"),
         "SESSIONS_TABLE": template.table_name("SessionsTable"),
+        "SESSION_DATA_TABLE": template.table_name("SessionDataTable"),
         "SIGNING_KEYS_TABLE": template.table_name("SigningKeysTable"),
     }
 

@@ -14,14 +14,14 @@ import pytest
 from authstate.config import Settings
 from authstate.recipe.session.core_sessions import CoreSessions
 from authstate.recipe.session.key_store import KeyRing
+from authstate.recipe.session.providers import session_store
 from authstate.recipe.session.refresh_tokens import RefreshTokenCodec
 from authstate.recipe.session.service import Sessions
-from authstate.recipe.session.store import SessionStore
 from authstate.storage.table import Table
 from tests.clock import ManualClock
 from tests.coregen import CoreGen
 from tests.coreworld import CoreApp, MemoryCore
-from tests.integration.harness import Harness, make_harness
+from tests.integration.harness import Harness, Items, make_harness
 from tests.settings import settings_with
 from tools.migrate.importer import Importer, Options, Outcome
 from tools.migrate.ledger import Ledger
@@ -36,6 +36,11 @@ def harness(
     dynamodb: DynamoDBClient, dynamodb_endpoint: str, table_names: dict[str, str], unique_id: str
 ) -> Harness:
     return make_harness(dynamodb, dynamodb_endpoint, table_names, unique_id)
+
+
+@pytest.fixture
+def items(dynamodb: DynamoDBClient, table_names: dict[str, str]) -> Items:
+    return Items(dynamodb, table_names)
 
 
 #: SuperTokens' own rule for a replayed refresh token: theft at once (no reuse window).
@@ -89,7 +94,7 @@ def moved(
     codec = RefreshTokenCodec(b"k" * 32)
 
     def make_sessions(config: Settings) -> Sessions:
-        store = SessionStore(sessions_table, sleep=clock.sleep)
+        store = session_store(config, lambda name: Table(name, lambda: dynamodb), clock.sleep)
         core = CoreSessions(store, sessions_table, keys_table, clock, key_partition=key_partition)
         return Sessions(store, keyring, lambda: codec, config, clock, core=core)
 

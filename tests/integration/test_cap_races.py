@@ -22,7 +22,7 @@ from authstate.recipe.usermetadata.store import MetadataStore
 from authstate.storage.table import Table
 from tests import concurrency
 from tests.concurrency import run_concurrently
-from tests.integration.harness import SETTINGS, Harness
+from tests.integration.harness import SETTINGS, Harness, error_code
 from tools.localrun.dynamodb import client
 
 if TYPE_CHECKING:
@@ -49,14 +49,6 @@ def race(
     for number in range(rounds):
         state = prepare(number)
         race_once(partial(write, state), partial(read, state))
-
-
-def error_code(call: Callable[[], object]) -> str | None:
-    try:
-        call()
-    except AuthstateError as error:
-        return str(error.code)
-    return None
 
 
 class Tally:

@@ -38,8 +38,11 @@ def error_of(call: Any, *args: Any, **kwargs: Any) -> tuple[int, str]:
 
 
 def test_create_is_one_put(harness: Harness, call_counter: CallCounter, unique_id: str) -> None:
-    harness.sessions.create(unique_id, "public", {"role": "admin"}, {"cart": 1})
+    harness.sessions.create(unique_id, "public", {"role": "admin"}, {})
     assert call_counter.calls == ["PutItem"]
+    call_counter.reset()
+    harness.sessions.create(unique_id, "public", {"role": "admin"}, {"cart": 1})
+    assert call_counter.calls == ["PutItem", "PutItem"]  # the data's item, then the session's
 
 
 def test_online_merge_is_one_update(harness: Harness, call_counter: CallCounter, unique_id: str) -> None:
@@ -68,14 +71,14 @@ def test_offline_merge_is_one_update(harness: Harness, call_counter: CallCounter
     assert call_counter.calls == ["UpdateItem"]
 
 
-def test_session_data_writes_are_one_update_each(
+def test_session_data_writes_are_a_read_of_the_session_and_one_update_each(
     harness: Harness, call_counter: CallCounter, unique_id: str
 ) -> None:
     handle = harness.sessions.create(unique_id, "public", {}, {"a": 1}).session.handle
     call_counter.reset()
     harness.sessions.put_data(handle, {"b": 2})
     harness.sessions.merge_data(handle, {"c": 3})
-    assert call_counter.calls == ["UpdateItem", "UpdateItem"]
+    assert call_counter.calls == ["GetItem", "UpdateItem", "GetItem", "UpdateItem"]
 
 
 def test_refresh_is_one_conditional_update(
@@ -269,10 +272,9 @@ def test_a_session_stored_before_counts_existed_gets_them_exactly_on_its_next_me
 ) -> None:
     issued = harness.sessions.create(unique_id, "public", {"a": "x" * 100}, {"d": 1})
     key = {"sessionHandle": {"S": issued.session.handle}}
-    name = table_names["SessionsTable"]
-    dynamodb.update_item(
-        TableName=name, Key=key, UpdateExpression="REMOVE payloadBytes, payloadEpoch, dataBytes, dataEpoch"
-    )
+    name, data_name = table_names["SessionsTable"], table_names["SessionDataTable"]
+    dynamodb.update_item(TableName=name, Key=key, UpdateExpression="REMOVE payloadBytes, payloadEpoch")
+    dynamodb.update_item(TableName=data_name, Key=key, UpdateExpression="REMOVE dataBytes, dataEpoch")
     harness.sessions.merge_payload_offline(
         issued.session.handle, {"gone": None}
     )  # removes only: no count needed
@@ -280,9 +282,10 @@ def test_a_session_stored_before_counts_existed_gets_them_exactly_on_its_next_me
     harness.sessions.merge_payload_offline(issued.session.handle, {"b": 2})
     harness.sessions.merge_data(issued.session.handle, {"e": [1]})
     item = dynamodb.get_item(TableName=name, Key=key)["Item"]
+    data_item = dynamodb.get_item(TableName=data_name, Key=key)["Item"]
     assert int(item["payloadBytes"]["N"]) + 1 == size({"a": "x" * 100, "b": 2})
-    assert int(item["dataBytes"]["N"]) + 1 == size({"d": 1, "e": [1]})
-    assert (item["payloadEpoch"], item["dataEpoch"]) == ({"N": "1"}, {"N": "1"})
+    assert int(data_item["dataBytes"]["N"]) + 1 == size({"d": 1, "e": [1]})
+    assert (item["payloadEpoch"], data_item["dataEpoch"]) == ({"N": "1"}, {"N": "1"})
 
 
 def test_a_near_cap_merge_of_the_most_keys_one_expression_holds_fits_its_expression(
@@ -295,7 +298,7 @@ def test_a_near_cap_merge_of_the_most_keys_one_expression_holds_fits_its_express
     harness.sessions.merge_data(handle, {"fill": "g" * 40_000})  # the count still holds the 300 000
     call_counter.reset()
     merged = harness.sessions.merge_data(handle, dict.fromkeys(names, 1))
-    assert call_counter.calls == ["UpdateItem", "UpdateItem"]
+    assert call_counter.calls == ["GetItem", "UpdateItem", "UpdateItem"]  # the session's read first
     assert len(merged) == MERGE_KEYS_PER_UPDATE + 1
 
 
@@ -656,12 +659,12 @@ def test_forged_refresh_token_is_invalid_and_revokes_nothing(harness: Harness, u
     assert harness.sessions.refresh(issued.refresh_token.token).session.handle == issued.session.handle
 
 
-def test_verify_with_data_is_one_read(harness: Harness, call_counter: CallCounter, unique_id: str) -> None:
+def test_verify_with_data_is_two_reads(harness: Harness, call_counter: CallCounter, unique_id: str) -> None:
     issued = harness.sessions.create(unique_id, "public", {}, {"cart": [1]})
     call_counter.reset()
     access, data = harness.sessions.verify_with_data(issued.access_token.token)
     assert (access.user_id, plain(data)) == (unique_id, {"cart": [1]})
-    assert call_counter.calls == ["GetItem"]
+    assert call_counter.calls == ["GetItem", "GetItem"]  # the session's item, then its data's
 
 
 def test_configured_issuer_is_required(harness: Harness, unique_id: str) -> None:

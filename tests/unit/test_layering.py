@@ -29,7 +29,8 @@ FLOORS: list[set[str]] = [
 #: has beside (a recipe uses the names it needs, and only these).
 RECIPE_FLOORS: list[set[str]] = [
     {"model", "rules", "items", "access_tokens", "refresh_tokens", "signing_keys", "core_tokens"},
-    {"store", "key_store"},
+    {"data_store", "key_store"},
+    {"store"},
     {"core_sessions", "jwts", "tokens"},
     {"refresh"},
     {"service"},

@@ -1,4 +1,4 @@
-"""The multi-Region option of template.yaml (design note §10): off by default; on, the three tables are
+"""The multi-Region option of template.yaml (design note §10): off by default; on, the four tables are
 DynamoDB global tables with multi-Region strong consistency, shaped exactly as the regional ones, and
 everything that names a table names the global one. ``make sam-validate`` and ``make checkov`` check the
 template with the option off and each variant of tools/template_variants.py with it on."""
@@ -16,16 +16,19 @@ from tools.template_variants import VARIANTS, variant
 REGIONAL = {
     "UserMetadataTable": "user-metadata",
     "SessionsTable": "sessions",
+    "SessionDataTable": "session-data",
     "SigningKeysTable": "signing-keys",
 }
 GLOBAL = {
     "UserMetadataTable": "UserMetadataGlobalTable",
     "SessionsTable": "SessionsGlobalTable",
+    "SessionDataTable": "SessionDataGlobalTable",
     "SigningKeysTable": "SigningKeysGlobalTable",
 }
 ENVIRONMENT = {
     "UserMetadataTable": "USER_METADATA_TABLE",
     "SessionsTable": "SESSIONS_TABLE",
+    "SessionDataTable": "SESSION_DATA_TABLE",
     "SigningKeysTable": "SIGNING_KEYS_TABLE",
 }
 
@@ -129,7 +132,7 @@ def test_eventual_consistency_is_not_an_option(template: Template) -> None:
         for resource in template.raw["Resources"].values()
         if resource["Type"] == "AWS::DynamoDB::GlobalTable"
     ]
-    assert consistency == ["STRONG"] * 3
+    assert consistency == ["STRONG"] * len(GLOBAL)
     assert not [name for name in template.raw["Parameters"] if "Consistency" in name]
 
 

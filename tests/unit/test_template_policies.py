@@ -19,9 +19,16 @@ update=UpdateItem, delete=DeleteItem, query=Query):
   only the functions that refresh (refresh, CDI) read it (GetItem); the importer writes it, with the
   operator's credentials, not a function's.
 - sessions (``recipe.session.store.SessionStore``): create = PutItem; verify with checkDatabase = GetItem +
-  an UpdateItem recording a child token's first use; merges and session-data writes = UpdateItem (a
-  merge over 200 keys reads first: GetItem); refresh = UpdateItem, DeleteItem on theft; reads =
-  GetItem; revocation = DeleteItem; listing = Query on the ``byUser`` index.
+  an UpdateItem recording a child token's first use; payload merges = UpdateItem (a merge over 200 keys
+  reads first: GetItem); refresh = UpdateItem, DeleteItem on theft; reads = GetItem; revocation =
+  DeleteItem; listing = Query on the ``byUser`` index.
+- session data (``SessionDataTable``, one item per session with data): create = PutItem (with data);
+  reads (a session's, ``includeSessionData``) = GetItem; data writes = GetItem of the session, then
+  UpdateItem of the data (GetItem first over 200 keys), PutItem for a first write or the copy of data
+  moved out of a session stored before, UpdateItem on the session for a first write's expiry or that
+  move, DeleteItem of what a write that raced a revocation created; refresh = UpdateItem extending
+  the data's expiry, PutItem moving data out of a session stored before, DeleteItem on theft;
+  revocation = DeleteItem.
 - emergency rotation (``KeyRing.rotate_now``, invoked directly, no API key): reads the keys' ids
   (Query, public attributes), writes the new key (PutItem) and deletes the others (DeleteItem).
 - the API key (``edge.auth``): every function but the JWKS and the rotation reads the secret
@@ -46,6 +53,7 @@ from tools.localrun.template import Template
 SECRET = "ApiKeySecret"
 META = "UserMetadataTable"
 SESSIONS = "SessionsTable"
+DATA = "SessionDataTable"
 BY_USER = "SessionsTable/index/byUser"
 KEYS = f"SigningKeysTable[{DEFAULT_PARTITION}]"
 PUBLIC_KEYS = f"SigningKeysTable[{DEFAULT_PARTITION}:public]"
@@ -59,12 +67,14 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "CreateSessionFunction": {
         SECRET: {"GetSecretValue"},
         SESSIONS: {"PutItem"},
+        DATA: {"PutItem"},
         KEYS: {"Query", "PutItem"},
         MAC_KEY: {"GetItem", "PutItem"},
     },
     "VerifySessionFunction": {
         SECRET: {"GetSecretValue"},
         SESSIONS: {"GetItem", "UpdateItem"},
+        DATA: {"GetItem"},
         PUBLIC_KEYS: {"Query"},
     },
     "MergePayloadFunction": {
@@ -76,22 +86,30 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
     "SessionDataFunction": {
         SECRET: {"GetSecretValue"},
         SESSIONS: {"UpdateItem", "GetItem"},
+        DATA: {"UpdateItem", "GetItem", "PutItem", "DeleteItem"},
         PUBLIC_KEYS: {"Query"},
     },
     "RefreshSessionFunction": {
         SECRET: {"GetSecretValue"},
         SESSIONS: {"UpdateItem", "DeleteItem"},
+        DATA: {"UpdateItem", "PutItem", "DeleteItem"},
         KEYS: {"Query", "PutItem"},
         MAC_KEY: {"GetItem", "PutItem"},
         CORE_KEY: {"GetItem"},
     },
-    "SessionsFunction": {SECRET: {"GetSecretValue"}, SESSIONS: {"GetItem", "DeleteItem"}, BY_USER: {"Query"}},
+    "SessionsFunction": {
+        SECRET: {"GetSecretValue"},
+        SESSIONS: {"GetItem", "DeleteItem"},
+        DATA: {"GetItem", "DeleteItem"},
+        BY_USER: {"Query"},
+    },
     "JwksFunction": {PUBLIC_KEYS: {"Query"}, KEYS: {"PutItem"}},
     "RotateSigningKeysFunction": {PUBLIC_KEYS: {"Query"}, KEYS: {"PutItem", "DeleteItem"}},
     "UnroutedFunction": {},
     "CdiFunction": {
         SECRET: {"GetSecretValue"},
         SESSIONS: {"PutItem", "GetItem", "UpdateItem", "DeleteItem"},
+        DATA: {"PutItem", "GetItem", "UpdateItem", "DeleteItem"},
         BY_USER: {"Query"},
         META: {"GetItem", "UpdateItem", "PutItem", "DeleteItem"},
         KEYS: {"Query", "PutItem"},
@@ -105,6 +123,7 @@ EXPECTED: dict[str, dict[str, set[str]]] = {
 GLOBAL_NAMES = {
     "UserMetadataTable": "user-metadata",
     "SessionsTable": "sessions",
+    "SessionDataTable": "session-data",
     "SigningKeysTable": "signing-keys",
 }
 GLOBAL_ARN = "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${GlobalTableNamePrefix}-"

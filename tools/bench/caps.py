@@ -3,7 +3,7 @@ beside the figures of the design before it (write, measure, undo; merges over 20
 
 Each case runs through the services on a session or user of its own, made first; the calls of the
 merge alone are counted. The "before" column was measured by this same code on main at 42b640f
-(the last commit with the undo), on DynamoDB Local: ``python -m tools.bench --section caps`` there gave it.
+(the last commit with the undo), on DynamoDB Local: ``python -m bench --section caps`` there gave it.
 """
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from authstate.errors import AuthstateError
+from authstate.recipe.session import providers as session_providers
 from authstate.recipe.session.key_store import KeyRing
 from authstate.recipe.session.refresh_tokens import RefreshTokenCodec
 from authstate.recipe.session.service import Sessions
-from authstate.recipe.session.store import SessionStore
 from authstate.recipe.usermetadata.service import UserMetadata
 from authstate.recipe.usermetadata.store import MetadataStore
 from authstate.storage.client import items_parsed_as_json
 from authstate.storage.table import Table
 from tools.bench.measure import CallCounter
-from tools.bench.workloads import SESSIONS, SIGNING_KEYS, USER_METADATA, settings
+from tools.bench.workloads import SIGNING_KEYS, USER_METADATA, settings
 from tools.localrun.dynamodb import client
 
 #: The custom-claims cap the cases are built around (the template's default).
@@ -92,9 +92,8 @@ def measure(endpoint: str, tables: Mapping[str, str], run_id: str) -> Results:
         access_token_ttl_seconds=config.access_token_ttl_seconds,
         partition=f"bench-caps-{run_id}",
     )
-    sessions = Sessions(
-        SessionStore(Table(tables[SESSIONS], lambda: connection)), keyring, lambda: codec, config
-    )
+    store = session_providers.session_store(config, lambda name: Table(name, lambda: connection))
+    sessions = Sessions(store, keyring, lambda: codec, config)
     metadata = UserMetadata(MetadataStore(Table(tables[USER_METADATA], lambda: connection)))
     user = f"bench-caps-{run_id}"
     big = {f"k{i:03}": i for i in range(450)}

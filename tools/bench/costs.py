@@ -10,8 +10,8 @@ the units as DynamoDB bills them (the whole item's size, not the change's).
 
 Sizes (:data:`SIZES`) are those of the document the operation touches: a user's metadata for the
 metadata routes; the session *data* for the session routes (the access-token payload stays two small
-claims), since the session's item holds both. Verifying without the database and the JWKS touch
-neither and are measured once.
+claims; the data has an item of its own, so the claims, refresh and verify rows stay flat). Verifying
+without the database and the JWKS touch neither and are measured once.
 
 Each operation and size is sampled ``rounds`` times, interleaved (:func:`bench.measure.interleave`);
 the calls and units are the same in every sample (a row that varies says so), the handler's time is
@@ -210,7 +210,8 @@ class Results:
                     )
                     total = row.cost(self.memory_mb, self.architecture).total
                     cells.append(f"{total:.2f} ({units or 'none'})")
-            calls = next(iter(rows.values())).usage.calls if rows else ""
+            # by size, when they differ (a session created or revoked without data has no data item)
+            calls = " / ".join(dict.fromkeys(row.usage.calls or "none" for row in rows.values()))
             lines.append(f"| {operation} | {calls or 'none'} | " + " | ".join(cells) + " |")
         return lines
 

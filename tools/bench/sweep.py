@@ -2,12 +2,13 @@
 
 Sizes (:data:`SIZES`): empty, 1 key, 100 keys, 1,000 small keys and ~300 KB (1,000 keys of ~290
 bytes). One subject per size (a user's metadata; a session whose *data* has that size and whose
-payload stays two small claims: the claims cap, at most 16 KB, bounds the payload, so the session's
-item size is what grows). Every case sets the same one key again and again, so nothing grows during
-the measurement. All cases are timed one at a time, interleaved (:func:`bench.measure.interleave`).
+payload stays two small claims: the claims cap, at most 16 KB, bounds the payload, so the session
+data is what grows; it has an item of its own, so each session row has the floor of the item it
+writes). Every case sets the same one key again and again, so nothing grows during the measurement.
+All cases are timed one at a time, interleaved (:func:`bench.measure.interleave`).
 
 - **in process**: the layer's own calls on one botocore client against DynamoDB Local, next to the
-  floor (a bare UpdateItem, ``ReturnValues=NONE``) and the version-locked Get+Put of the same item
+  floor (a bare UpdateItem of the same item, ``ReturnValues=NONE``) and the version-locked Get+Put
   (for metadata also the naive Get+Put: one thread loses nothing, so it is timed alone here);
 - **HTTP**: the same merges through ``python -m tools.localrun serve`` (one request at a time, keep-alive),
   what a caller sees, interleaved with the floor on the same items (in process): a route's growth
@@ -32,13 +33,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from authstate.documents.jsondoc import size as json_size
-from authstate.recipe.session.items import DATA, session_key
-from authstate.recipe.session.store import SessionStore
+from authstate.recipe.session.items import DATA, PAYLOAD, session_key
 from authstate.recipe.usermetadata.service import UserMetadata
 from authstate.recipe.usermetadata.store import DOCUMENT, MetadataStore
 from authstate.storage.client import items_parsed_as_json
 from tools.bench.measure import CallCounter, interleave, median_ms, ratio, rounded
 from tools.bench.workloads import (
+    SESSION_DATA,
     SESSIONS,
     USER_METADATA,
     Target,
@@ -49,6 +50,7 @@ from tools.bench.workloads import (
     prepare_session,
     session_data_version_locked,
     session_online_version_locked,
+    session_store,
     user_key,
     warm_sessions,
 )
@@ -84,6 +86,7 @@ SIZES = (
 
 # Row names, shared with the report's goals.
 FLOOR = "floor: bare UpdateItem"
+S_FLOOR_DATA = "floor: bare UpdateItem of the data's item"
 MD_DEFAULT = "authstate merge (document back)"
 MD_MINIMAL = "authstate merge, return_document=False"
 MD_BOTOCORE_PARSER = "authstate merge, botocore's own parser"
@@ -102,14 +105,17 @@ H_OFFLINE = "PATCH /sessions/{h}/payload"
 H_DATA = "PATCH /sessions/{h}/data"
 H_FLOOR_MD = "floor on the user's item (in process)"
 H_FLOOR_SESSION = "floor on the session's item (in process)"
+H_FLOOR_DATA = "floor on the session data's item (in process)"
 #: Each HTTP route and the floor row of the item it writes.
 H_FLOORS = {
     H_MD_DEFAULT: H_FLOOR_MD,
     H_MD_MINIMAL: H_FLOOR_MD,
     H_ONLINE: H_FLOOR_SESSION,
     H_OFFLINE: H_FLOOR_SESSION,
-    H_DATA: H_FLOOR_SESSION,
+    H_DATA: H_FLOOR_DATA,
 }
+#: In process, the rows that write the session data's item and their floor (the others: ``FLOOR``).
+S_FLOORS = {S_DATA: S_FLOOR_DATA, S_DATA_MINIMAL: S_FLOOR_DATA, S_DATA_LOCKED: S_FLOOR_DATA}
 
 
 @dataclass(frozen=True)
@@ -237,11 +243,12 @@ def in_process(
     sessions = _Cases()
     for index, size in enumerate(SIZES):
         target = Target(f"bench-{run_id}-sweep-session-{index}", tables, client)
-        prepare_session(target, SESSION_PAYLOAD, size.document())
+        prepared = prepare_session(target, SESSION_PAYLOAD, size.document())
+        session_store(target).put_data(prepared.handle, size.document(), time.time())  # its item, if empty
         _session_cases(sessions, index, target, counter)
     sessions_result = sessions.table(
         "sessions: one-key merge into a session whose data has that size (in process)",
-        [FLOOR, S_ONLINE, S_ONLINE_LOCKED, S_OFFLINE, S_DATA, S_DATA_MINIMAL, S_DATA_LOCKED],
+        [FLOOR, S_ONLINE, S_ONLINE_LOCKED, S_OFFLINE, S_FLOOR_DATA, S_DATA, S_DATA_MINIMAL, S_DATA_LOCKED],
         rounds,
         warmup,
     )
@@ -278,13 +285,20 @@ def _metadata_cases(
 
 def _session_cases(cases: _Cases, index: int, target: Target, counter: CallCounter) -> None:
     service, prepared = warm_sessions(target)
-    key, table = session_key(prepared.handle), target.tables[SESSIONS]
-    store = SessionStore(target.table(SESSIONS))
+    key, table, data_table = (
+        session_key(prepared.handle),
+        target.tables[SESSIONS],
+        target.tables[SESSION_DATA],
+    )
+    store = session_store(target)
     online_locked = session_online_version_locked(target)
     data_locked = session_data_version_locked(target)
 
     def floor(i: int) -> None:
-        bare_update(target.client, table, key, DATA, HOT_KEY, i)
+        bare_update(target.client, table, key, PAYLOAD, HOT_KEY, i)
+
+    def data_floor(i: int) -> None:
+        bare_update(target.client, data_table, key, DATA, HOT_KEY, i)
 
     def online(i: int) -> None:
         service.merge_payload_online(prepared.access_token, {HOT_KEY: i})
@@ -299,6 +313,7 @@ def _session_cases(cases: _Cases, index: int, target: Target, counter: CallCount
         store.merge_data(prepared.handle, {HOT_KEY: i}, time.time(), return_document=False)
 
     cases.add(FLOOR, index, floor, counter)
+    cases.add(S_FLOOR_DATA, index, data_floor, counter)
     cases.add(S_ONLINE, index, online, counter)
     cases.add(S_OFFLINE, index, offline, counter)
     cases.add(S_DATA, index, data, counter)
@@ -350,12 +365,23 @@ def over_http(
                     }
                     created = json.loads(call("POST", f"{base}/sessions", body, 201))
                     handle = created["session"]["handle"]
+                    data = {"sessionData": size.document()}  # the data's item, even when empty
+                    call("PUT", f"{base}/sessions/{handle}/data", data, 200)
                     _http_cases(cases, index, call, base, user, handle, created["accessToken"]["token"])
                     _floor_cases(cases, index, reader, tables, user, handle)
                 _progress("sweep, HTTP: measuring ...")
                 table = cases.table(
                     "over HTTP (local server, one request at a time): one-key merge by document size",
-                    [H_FLOOR_MD, H_MD_DEFAULT, H_MD_MINIMAL, H_FLOOR_SESSION, H_ONLINE, H_OFFLINE, H_DATA],
+                    [
+                        H_FLOOR_MD,
+                        H_MD_DEFAULT,
+                        H_MD_MINIMAL,
+                        H_FLOOR_SESSION,
+                        H_ONLINE,
+                        H_OFFLINE,
+                        H_FLOOR_DATA,
+                        H_DATA,
+                    ],
                     rounds,
                     warmup,
                 )
@@ -370,17 +396,15 @@ type Call = Callable[..., bytes]
 def _floor_cases(
     cases: _Cases, index: int, client: DynamoDBClient, tables: Mapping[str, str], user: str, handle: str
 ) -> None:
-    """The floor (a bare UpdateItem) on the same two items the routes write, in process."""
-    metadata, session = tables[USER_METADATA], tables[SESSIONS]
+    """The floor (a bare UpdateItem) on the same three items the routes write, in process: the user's,
+    the session's (its payload) and the session data's."""
+    metadata, session, data = tables[USER_METADATA], tables[SESSIONS], tables[SESSION_DATA]
+    key = session_key(handle)
     cases.add(
         H_FLOOR_MD, index, lambda i: bare_update(client, metadata, user_key(user), DOCUMENT, HOT_KEY, i), None
     )
-    cases.add(
-        H_FLOOR_SESSION,
-        index,
-        lambda i: bare_update(client, session, session_key(handle), DATA, HOT_KEY, i),
-        None,
-    )
+    cases.add(H_FLOOR_SESSION, index, lambda i: bare_update(client, session, key, PAYLOAD, HOT_KEY, i), None)
+    cases.add(H_FLOOR_DATA, index, lambda i: bare_update(client, data, key, DATA, HOT_KEY, i), None)
 
 
 def _http_cases(cases: _Cases, index: int, call: Call, base: str, user: str, handle: str, token: str) -> None:

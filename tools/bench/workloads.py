@@ -36,6 +36,7 @@ from authstate.documents.expressions import decode_document, encode_document, en
 from authstate.documents.jsondoc import size
 from authstate.documents.merge import merge
 from authstate.errors import AuthstateError, ErrorCode
+from authstate.recipe.session import providers as session_providers
 from authstate.recipe.session.access_tokens import mint_access_token
 from authstate.recipe.session.items import DATA, PAYLOAD, session_from_item, session_key
 from authstate.recipe.session.key_store import KeyRing
@@ -240,6 +241,7 @@ def metadata_cleanup(target: Target) -> None:
 # find them.
 
 SESSIONS = "SessionsTable"
+SESSION_DATA = "SessionDataTable"
 SIGNING_KEYS = "SigningKeysTable"
 #: The custom-claims cap applies to the token's payload merged with the update; every update here
 #: adds a key, so the service default (4096 bytes) would refuse updates long before the run ends:
@@ -267,6 +269,7 @@ def settings(tables: Mapping[str, str]) -> Settings:
         {
             "USER_METADATA_TABLE": tables[USER_METADATA],
             "SESSIONS_TABLE": tables[SESSIONS],
+            "SESSION_DATA_TABLE": tables[SESSION_DATA],
             "SIGNING_KEYS_TABLE": tables[SIGNING_KEYS],
             "MAX_CUSTOM_CLAIMS_BYTES": str(MAX_CUSTOM_CLAIMS_BYTES),
         }
@@ -288,10 +291,17 @@ def sessions_service(target: Target, partition: str, mac_key: bytes) -> Sessions
     """A ``Sessions`` on this thread's client, as ``recipe.session.providers`` builds one."""
     codec = RefreshTokenCodec(mac_key)
     return Sessions(
-        SessionStore(target.table(SESSIONS)),
+        session_store(target),
         keyring(target, partition),
         lambda: codec,
         settings(target.tables),
+    )
+
+
+def session_store(target: Target) -> SessionStore:
+    """The sessions' store on this thread's client, as ``recipe.session.providers`` builds one."""
+    return session_providers.session_store(
+        settings(target.tables), lambda name: Table(name, lambda: target.client)
     )
 
 
@@ -429,20 +439,23 @@ def session_naive(target: Target) -> Apply:
 
 
 def session_data_version_locked(target: Target) -> Apply:
-    """Version-locked merge into the session data (the sweep's baseline for ``merge_data``): GetItem,
-    merge, the same size check, conditional PutItem of the whole item; the merged data known."""
+    """Version-locked merge into the session data (the sweep's baseline for ``merge_data``): GetItem of
+    the session (is it live?), then GetItem of its data item, merge, the same size check, conditional
+    PutItem of the whole data item; the merged data known."""
     prepared = _PREPARED[target.subject]
-    table, key = target.table(SESSIONS), session_key(prepared.handle)
+    key = session_key(prepared.handle)
+    sessions, data_table = target.table(SESSIONS), target.table(SESSION_DATA)
 
     def apply(name: str, value: Any) -> None:
         now = time.time()
+        _live(sessions.get(key), now)
 
         def change(item: Item) -> Item:
-            data = merge(decode_document(_live(item, now).get(DATA)), {name: value})
+            data = merge(decode_document(item.get(DATA)), {name: value})
             check_session_data_size(size(data))
             return {**item, DATA: encode_document(data)}
 
-        version_locked(table, key, change)
+        version_locked(data_table, key, change)
 
     return apply
 

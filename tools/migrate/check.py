@@ -63,7 +63,9 @@ def check(
     verdict.say(
         True, f"sRefreshToken has the core's {parsed.version} shape ({len(parsed.sealed)} bytes sealed)"
     )
-    store = SessionStore(sessions)
+    # check reads sessions' own items only (``get`` without data) and writes nothing: the store never
+    # reaches a data item, so the sessions table stands in for the session-data table it is not given.
+    store = SessionStore(sessions, sessions, data_margin=0)
     key = CoreSessions(store, sessions, keys).key(now)
     if key is None:
         verdict.say(

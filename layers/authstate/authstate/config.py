@@ -23,6 +23,7 @@ class Settings(BaseModel):
 
     user_metadata_table: TableName = Field(alias="USER_METADATA_TABLE")
     sessions_table: TableName = Field(alias="SESSIONS_TABLE")
+    session_data_table: TableName = Field(alias="SESSION_DATA_TABLE")
     signing_keys_table: TableName = Field(alias="SIGNING_KEYS_TABLE")
     access_token_ttl_seconds: int = Field(3600, ge=60, alias="ACCESS_TOKEN_TTL_SECONDS")
     refresh_token_ttl_seconds: int = Field(100 * 24 * 3600, ge=3600, alias="REFRESH_TOKEN_TTL_SECONDS")

@@ -61,10 +61,12 @@ class CapExceeded(Exception):
 @dataclass(frozen=True)
 class Merged:
     """A merge as written: ``item`` the whole item right after it, ``document`` the merged document
-    (both empty/``None`` when the merge was asked to return nothing)."""
+    (both empty/``None`` when the merge was asked to return nothing); ``created``: it was the item's
+    first write."""
 
     item: Item
     document: dict[str, Any] | None
+    created: bool = False
 
 
 def counted_attributes(attribute: str, document: Mapping[str, Any], counted: Counted) -> Item:

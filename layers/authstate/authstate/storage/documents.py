@@ -44,6 +44,7 @@ def merge_document(
     must_fit: bool = False,
     precondition: Precondition | None = None,
     create_if_missing: bool = False,
+    created_with: Item | None = None,
     return_document: bool = True,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Merged:
@@ -52,12 +53,15 @@ def merge_document(
     - ``cap``: refused with :class:`CapExceeded` (nothing written) if the merged document would be
       over it; a merge that does not grow a document already over it (the cap was lowered) is kept
       unless ``must_fit``.
-    - Item missing and ``create_if_missing``: a conditional put of the update (a first write).
+    - Item missing and ``create_if_missing``: a conditional put of the update (a first write), with
+      the attributes ``created_with`` beside it.
     - ``return_document=False``: nothing is asked back (``Merged({}, None)``).
     - ``sleep``: how a write that lost a race waits before it tries again (a test's clock skips it).
     Raises :class:`ConditionFailed` (with the item as it was) if the item or the precondition does
     not hold, ``409 CONFLICT`` if concurrent writes keep winning ``MAX_MERGE_ATTEMPTS`` times."""
-    merger = _Merger(table, key, attribute, update, cap, must_fit, precondition, return_document, sleep)
+    merger = _Merger(
+        table, key, attribute, update, cap, must_fit, precondition, return_document, created_with or {}, sleep
+    )
     for _ in range(MAX_CREATE_ATTEMPTS):
         item = merger.whole(table.get(key)) if len(update) > MERGE_KEYS_PER_UPDATE else merger.fast()
         if isinstance(item, Merged):
@@ -68,8 +72,7 @@ def merge_document(
         if created is not None:
             return created
         # Another first write won: the item exists now, so merge into it.
-    message = "the user was cleared and created again concurrently; retry"
-    raise AuthstateError(ErrorCode.CONFLICT, message)
+    raise _recreated()
 
 
 def overwrite_document(
@@ -79,17 +82,52 @@ def overwrite_document(
     document: Mapping[str, Any],
     *,
     counted: Counted,
-    precondition: Precondition,
-) -> None:
+    precondition: Precondition | None = None,
+    created_with: Item | None = None,
+) -> bool:
     """Replace a capped document whole (the caller has checked it fits): one conditional UpdateItem
-    that also sets its count exactly and bumps its epoch, so no merge decided on the old one lands."""
-    builder = UpdateBuilder()
-    builder.set(builder.name(attribute), encode_document(document))
-    builder.set(builder.name(counted.count), {"N": str(capped.weight(document))})
-    builder.add(builder.name(counted.epoch), {"N": "1"}).bump_version()
-    builder.condition(f"attribute_exists({builder.name(attribute)})")
-    precondition.add_to(builder)
-    table.update(key, builder.build(), return_values="NONE")
+    that also sets its count exactly and bumps its epoch, so no merge decided on the old one lands.
+    With ``created_with``, a missing item is created instead (a conditional put of the document and
+    these attributes); whether it was is returned."""
+    for _ in range(MAX_CREATE_ATTEMPTS):
+        builder = UpdateBuilder()
+        builder.set(builder.name(attribute), encode_document(document))
+        builder.set(builder.name(counted.count), {"N": str(capped.weight(document))})
+        builder.add(builder.name(counted.epoch), {"N": "1"}).bump_version()
+        builder.condition(f"attribute_exists({builder.name(attribute)})")
+        if precondition is not None:
+            precondition.add_to(builder)
+        try:
+            table.update(
+                key, builder.build(), return_values="NONE", old_item_on_failure=created_with is not None
+            )
+        except ConditionFailed as failure:
+            if created_with is None or failure.item is not None:
+                raise
+            new = {**key, **counted_attributes(attribute, document, counted), **_FIRST, **created_with}
+            if _first_write(table, key, new):
+                return True
+            continue  # another first write won: overwrite it
+        return False
+    raise _recreated()
+
+
+#: What every item created by a document write starts with.
+_FIRST: Item = {"version": {"N": "1"}}
+
+
+def _first_write(table: Table, key: Item, item: Item) -> bool:
+    """A conditional put of a new item; ``False`` if another write created it first."""
+    try:
+        table.put(item, condition="attribute_not_exists(#k)", names={"#k": next(iter(key))})
+    except ConditionFailed:
+        return False
+    return True
+
+
+def _recreated() -> AuthstateError:
+    message = "the item was deleted and created again concurrently; retry"
+    return AuthstateError(ErrorCode.CONFLICT, message)
 
 
 class _Merger:
@@ -106,11 +144,13 @@ class _Merger:
         must_fit: bool,
         precondition: Precondition | None,
         return_document: bool,
+        created_with: Item,
         sleep: Callable[[float], None],
     ) -> None:
         self.table, self.key, self.attribute, self.update = table, key, attribute, update
         self.cap, self.must_fit, self.precondition, self.sleep = cap, must_fit, precondition, sleep
         self.returns: ReturnValue = "ALL_NEW" if return_document else "NONE"
+        self.created_with = created_with
 
     def _builder(self) -> UpdateBuilder:
         builder = UpdateBuilder().bump_version()
@@ -220,17 +260,16 @@ class _Merger:
     def create(self) -> Merged | None:
         """A first write: a conditional put of the update; ``None`` if another first write won."""
         document = merge({}, self.update)
-        item: Item = {**self.key, "version": {"N": "1"}}
+        item: Item = {**self.key, **_FIRST}
         if self.cap is not None:
             self._decide(self.cap, {}, None)
             item.update(counted_attributes(self.attribute, document, self.cap))
         else:
             item[self.attribute] = encode_document(document)
-        try:
-            self.table.put(item, condition="attribute_not_exists(#k)", names={"#k": next(iter(self.key))})
-        except ConditionFailed:
+        item.update(self.created_with)
+        if not _first_write(self.table, self.key, item):
             return None
-        return Merged(item, document) if self.returns != "NONE" else Merged({}, None)
+        return Merged(item, document, True) if self.returns != "NONE" else Merged({}, None, True)
 
 
 def _same_epoch(builder: UpdateBuilder, cap: Cap, item: Item) -> None:

@@ -2,6 +2,7 @@
 tests override them with ``app.dependency_overrides``, or build their own with :func:`keyring` and
 :func:`build_sessions`). Annotations are real types (see ``authstate.providers``)."""
 
+import time
 from collections.abc import Callable
 from functools import cache
 
@@ -15,6 +16,7 @@ from authstate.recipe.session.refresh_tokens import RefreshTokenCodec
 from authstate.recipe.session.service import Sessions
 from authstate.recipe.session.signing_keys import DEFAULT_PARTITION
 from authstate.recipe.session.store import SessionStore
+from authstate.storage.table import Table
 
 
 def keyring(config: Settings, *, can_sign: bool, partition: str = DEFAULT_PARTITION) -> KeyRing:
@@ -52,20 +54,34 @@ def refresh_token_codec() -> RefreshTokenCodec:
     return RefreshTokenCodec(load_mac_key(keys_table, MAC_KEY_PARTITION))
 
 
+def session_store(
+    config: Settings,
+    table_of: Callable[[str], Table] = providers.table,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SessionStore:
+    """Both session tables; a data item is kept half a refresh lifetime past its session's expiry."""
+    return SessionStore(
+        table_of(config.sessions_table),
+        table_of(config.session_data_table),
+        data_margin=config.refresh_token_ttl_seconds // 2,
+        sleep=sleep,
+    )
+
+
 def build_sessions(
     config: Settings,
     keys: KeyRing,
     codec: Callable[[], RefreshTokenCodec],
-    time: Clock,
+    clock: Clock,
     *,
     core_key_partition: str = CORE_KEY_PARTITION,
 ) -> Sessions:
     """The sessions service on these keys; tests build theirs here too (partitions of their own)."""
     sessions_table = providers.table(config.sessions_table)
     keys_table = providers.table(config.signing_keys_table)
-    store = SessionStore(sessions_table, sleep=time.sleep)
-    core = CoreSessions(store, sessions_table, keys_table, time, key_partition=core_key_partition)
-    return Sessions(store, keys, codec, config, time, core=core)
+    store = session_store(config, sleep=clock.sleep)
+    core = CoreSessions(store, sessions_table, keys_table, clock, key_partition=core_key_partition)
+    return Sessions(store, keys, codec, config, clock, core=core)
 
 
 @cache

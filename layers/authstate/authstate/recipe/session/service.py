@@ -82,9 +82,9 @@ class Sessions:
         allowed_claims: frozenset[str] = frozenset(),
         fields: tuple[str, str] = ("accessTokenPayload", "sessionData"),
     ) -> IssuedTokens:
-        """One conditional PutItem (plus a key load on a cold Lambda). ``allowed_claims``: protected
-        claims the caller may set itself (``SDK_CLAIMS``, for a SuperTokens SDK). ``fields``: what the
-        caller calls the payload and the data, for its error messages."""
+        """One conditional PutItem, two with session data (plus a key load on a cold Lambda).
+        ``allowed_claims``: protected claims the caller may set itself (``SDK_CLAIMS``, for a SuperTokens
+        SDK). ``fields``: what the caller calls the payload and the data, for its error messages."""
         payload_field, data_field = fields
         rules.check_custom_claims(payload, field=payload_field, limit=self._cap, allowed=allowed_claims)
         rules.check_session_data(data, field=data_field)
@@ -218,7 +218,8 @@ class Sessions:
     def put_data(
         self, handle: str, data: Mapping[str, Any], *, online: bool = False, field: str = "sessionData"
     ) -> JsonObject:
-        """Overwrite the whole session data, as sent (nulls included): one conditional UpdateItem."""
+        """Overwrite the whole session data, as sent (nulls included): a read of the session, then
+        one UpdateItem of its data."""
         rules.check_session_data(data, field=field)
         document = dict(sorted(data.items()))
         try:

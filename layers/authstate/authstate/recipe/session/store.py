@@ -1,5 +1,5 @@
-"""The sessions table: every read, UpdateItem and condition expression of a session, and nothing else
-(the item itself, both ways: ``session.items``)."""
+"""The sessions table: every read, UpdateItem and condition expression of a session's own item (its
+data's item: ``session.data_store``; the items both ways: ``session.items``)."""
 
 from __future__ import annotations
 
@@ -8,22 +8,26 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from authstate.documents.expressions import UpdateBuilder, decode_document
+from authstate.documents.expressions import UpdateBuilder
+from authstate.documents.items import counted_attributes
 from authstate.identifiers import user_id_key
+from authstate.recipe.session.data_store import DataStore, put_new
 from authstate.recipe.session.items import (
     DATA,
-    DATA_CAP,
     DATA_COUNTED,
+    DATA_UNTIL,
+    EXPIRES,
     NO_PARENT,
     PAYLOAD,
     PAYLOAD_COUNTED,
     SESSION_ATTRIBUTES,
-    STATIC,
     USER_INDEX,
     Live,
+    data_expires_first,
+    session_attributes,
     session_from_item,
-    session_item,
     session_key,
+    signing_key,
 )
 from authstate.recipe.session.model import Session
 from authstate.storage.documents import merge_document, overwrite_document
@@ -40,29 +44,48 @@ class RotationRefused(Exception):
 
 
 class SessionStore:
-    def __init__(self, table: Table, *, sleep: Callable[[float], None] = time.sleep) -> None:
-        """``sleep``: how a merge that lost a race waits before it tries again."""
+    """``data_table``: the session-data table, written through :class:`DataStore` (``data_margin`` and
+    ``sleep`` are its)."""
+
+    def __init__(
+        self,
+        table: Table,
+        data_table: Table,
+        *,
+        data_margin: int,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._table = table
+        self._data = data_table
+        self._data_margin = data_margin
         self._sleep = sleep
+        self._data_store = DataStore(table, data_table, data_margin=data_margin, sleep=sleep)
 
     # -- reads and lifecycle -------------------------------------------------------------------
 
     def create(self, session: Session, data: Mapping[str, Any]) -> None:
-        """One conditional PutItem. The handle is a fresh uuid4, so if the condition fails the item
-        under it can only be this very put, applied by an attempt whose response was lost before
-        botocore retried it: that is success."""
-        with contextlib.suppress(ConditionFailed):
-            self._table.put(
-                session_item(session, data),
-                condition="attribute_not_exists(#h)",
-                names={"#h": "sessionHandle"},
+        """One PutItem; with session data, its item is put first, so that whoever finds the session
+        finds its data."""
+        item = session_attributes(session)
+        if data:
+            until = {"N": str(session.expires_at + self._data_margin)}
+            put_new(
+                self._data,
+                {
+                    **session_key(session.handle),
+                    **counted_attributes(DATA, data, DATA_COUNTED),
+                    "version": {"N": "1"},
+                    EXPIRES: until,
+                },
             )
+            item[DATA_UNTIL] = until
+        put_new(self._table, item)
 
     def get(
         self, handle: str, now: float, *, with_data: bool = False
     ) -> tuple[Session, dict[str, Any]] | None:
-        """The live session (and its data, if asked) from one consistent GetItem; ``None`` if missing
-        or expired."""
+        """The live session (and its data, if asked) from one consistent GetItem (two with session data
+        in its own item); ``None`` if missing or expired."""
         projection = None if with_data else list(SESSION_ATTRIBUTES)
         item = self._table.get(session_key(handle), projection=projection)
         if item is None:
@@ -70,15 +93,24 @@ class SessionStore:
         session = session_from_item(item)
         if not session.is_live(now):
             return None
-        return session, decode_document(item.get(DATA)) if with_data else {}
+        if not with_data:
+            return session, {}
+        data = self._data_store.data_of(handle, item)
+        return None if data is None else (session, data)
 
     def delete(self, handle: str) -> bool:
-        """Revoke: whether there was a session to delete."""
-        return self._table.delete(session_key(handle), return_old=True) is not None
+        """Revoke: the session's item (from then on the session reads as missing, its data too), then
+        its data's. Whether there was a session to delete."""
+        old = self._table.delete(session_key(handle), return_old=True)
+        if old is None:
+            return False
+        if DATA_UNTIL in old:
+            self._data.delete(session_key(handle))
+        return True
 
     def handles_of_user(self, user_id: str, tenant_id: str | None, now: float) -> list[str]:
         """Live sessions of a user (all tenants, or one), from the ``byUser`` index, not a scan."""
-        names = {"#u": "userId", "#e": "expiresAt"}
+        names = {"#u": "userId", "#e": EXPIRES}
         values: dict[str, Any] = {":u": {"S": user_id_key(user_id)}, ":now": {"N": str(int(now))}}
         condition = "#u=:u"
         if tenant_id is not None:
@@ -119,25 +151,12 @@ class SessionStore:
     def merge_data(
         self, handle: str, update: Mapping[str, Any], now: float, *, return_document: bool = True
     ) -> dict[str, Any] | None:
-        """Merge into the session data of a live session, within its limit: the data after it (``None``
-        without asking for it). Raises as :meth:`merge_payload`."""
-        merged = merge_document(
-            self._table,
-            session_key(handle),
-            DATA,
-            update,
-            cap=DATA_CAP,
-            precondition=Live(now),
-            return_document=return_document,
-            sleep=self._sleep,
-        )
-        return merged.document
+        """Merge into the session data of a live session, within its limit (``DataStore.merge_data``)."""
+        return self._data_store.merge_data(handle, update, now, return_document=return_document)
 
     def put_data(self, handle: str, data: Mapping[str, Any], now: float) -> None:
-        """Overwrite the whole session data of a live session (checked to fit): one conditional UpdateItem."""
-        overwrite_document(
-            self._table, session_key(handle), DATA, data, counted=DATA_COUNTED, precondition=Live(now)
-        )
+        """Overwrite the whole session data of a live session (``DataStore.put_data``)."""
+        self._data_store.put_data(handle, data, now)
 
     def put_payload(self, handle: str, payload: Mapping[str, Any], now: float) -> None:
         """Overwrite the whole custom claims of a live session (what a SuperTokens SDK's offline
@@ -150,8 +169,6 @@ class SessionStore:
             counted=PAYLOAD_COUNTED,
             precondition=Live(now),
         )
-
-    # -- refresh-token state -------------------------------------------------------------------
 
     def record_child_use(self, handle: str, parent_hash: str, child_hash: str, now: float) -> None:
         """Note the first use of an access token minted from a child of the current refresh token, so
@@ -180,27 +197,28 @@ class SessionStore:
         used (a retry), or the first use of a child of the current token (promote it to current).
         The condition *is* the check, so there is no read-then-write race. Raises
         :class:`RotationRefused` with the session as it was, read by the failed call itself."""
-        builder = UpdateBuilder()
-        current, used = builder.name("refreshHash"), builder.name("usedChild")
-        this = builder.value({"S": presented_hash})
-        retry = f"{current}={this} AND attribute_not_exists({used})"
-        if parent_hash is None:
-            builder.condition(retry)
-        else:
-            promote = (
-                f"{current}={builder.value({'S': parent_hash})}"
-                f" AND (attribute_not_exists({used}) OR {used}.{builder.name('c')}={this})"
-            )
-            builder.condition(f"({retry}) OR ({promote})")
-        Live(now).add_to(builder)
-        # A retry leaves the state as it is (its parent is the stored parent); a promotion moves it on.
-        builder.set(current, {"S": presented_hash})
-        builder.set(builder.name("parentRefreshHash"), {"S": parent_hash or NO_PARENT})
-        builder.set(builder.name("rotatedAt"), {"N": str(int(now))})
-        builder.set(builder.name("expiresAt"), {"N": str(expires_at)})
-        builder.remove(used).bump_version()
-        _signing_key(builder, static_key)
-        return self._update_state(handle, builder)
+
+        def build(builder: UpdateBuilder) -> None:
+            current, used = builder.name("refreshHash"), builder.name("usedChild")
+            this = builder.value({"S": presented_hash})
+            retry = f"{current}={this} AND attribute_not_exists({used})"
+            if parent_hash is None:
+                builder.condition(retry)
+            else:
+                promote = (
+                    f"{current}={builder.value({'S': parent_hash})}"
+                    f" AND (attribute_not_exists({used}) OR {used}.{builder.name('c')}={this})"
+                )
+                builder.condition(f"({retry}) OR ({promote})")
+            Live(now).add_to(builder)
+            # A retry leaves the state as it is (its parent is the stored parent); a promotion moves it on.
+            builder.set(current, {"S": presented_hash})
+            builder.set(builder.name("parentRefreshHash"), {"S": parent_hash or NO_PARENT})
+            builder.set(builder.name("rotatedAt"), {"N": str(int(now))})
+            builder.remove(used)
+            signing_key(builder, static_key)
+
+        return self._update_state(handle, build, now, expires_at)
 
     def join(
         self,
@@ -215,29 +233,49 @@ class SessionStore:
     ) -> Session:
         """Let a refresh token that lost a race within the reuse window join the winning branch:
         promote ``head`` if asked, extend the session; only if the state is still ``session``'s."""
-        builder = UpdateBuilder()
-        builder.condition(f"{builder.name('version')}={builder.value({'N': str(session.version)})}")
-        Live(now).add_to(builder)
-        if promote:
-            builder.set(builder.name("refreshHash"), {"S": head})
-            builder.set(builder.name("parentRefreshHash"), {"S": session.refresh_hash})
-            builder.set(builder.name("rotatedAt"), {"N": str(int(now))})
-            builder.remove(builder.name("usedChild"))
-        builder.set(builder.name("expiresAt"), {"N": str(expires_at)}).bump_version()
-        _signing_key(builder, static_key)
-        return self._update_state(handle, builder)
 
-    def _update_state(self, handle: str, builder: UpdateBuilder) -> Session:
-        try:
-            item = self._table.update(session_key(handle), builder.build(), old_item_on_failure=True)
-        except ConditionFailed as failure:
-            raise RotationRefused(session_from_item(failure.item) if failure.item else None) from None
-        return session_from_item(item)
+        def build(builder: UpdateBuilder) -> None:
+            builder.condition(f"{builder.name('version')}={builder.value({'N': str(session.version)})}")
+            Live(now).add_to(builder)
+            if promote:
+                builder.set(builder.name("refreshHash"), {"S": head})
+                builder.set(builder.name("parentRefreshHash"), {"S": session.refresh_hash})
+                builder.set(builder.name("rotatedAt"), {"N": str(int(now))})
+                builder.remove(builder.name("usedChild"))
+            signing_key(builder, static_key)
 
+        return self._update_state(handle, build, now, expires_at)
 
-def _signing_key(builder: UpdateBuilder, static_key: bool | None) -> None:
-    """Switch the session to the static key or back to the rotating ones (``None``: leave it)."""
-    if static_key is True:
-        builder.set(builder.name("signingKey"), {"S": STATIC})
-    elif static_key is False:
-        builder.remove(builder.name("signingKey"))
+    def _update_state(
+        self, handle: str, build: Callable[[UpdateBuilder], None], now: float, expires_at: int
+    ) -> Session:
+        """The refresh state ``build`` writes, the session extended to ``expires_at``: never past its
+        data item's expiry. If the data would expire first, the failed call (which returned the
+        session as it was) is followed by the data item's extension and the same write, noting it."""
+        key = session_key(handle)
+        extended: int | None = None
+        while True:
+            builder = UpdateBuilder()
+            build(builder)
+            builder.set(builder.name(EXPIRES), {"N": str(expires_at)}).bump_version()
+            until = builder.name(DATA_UNTIL)
+            if extended is None:
+                builder.condition(
+                    f"attribute_not_exists({until}) OR {until}>={builder.value({'N': str(expires_at)})}"
+                )
+            else:
+                builder.set(until, {"N": str(extended)})
+            try:
+                item = self._table.update(key, builder.build(), old_item_on_failure=True)
+            except ConditionFailed as failure:
+                old = failure.item
+                if extended is None and old is not None and data_expires_first(old, now, expires_at):
+                    extended = expires_at + self._data_margin
+                    self._data_store.extend(handle, extended)
+                    continue
+                if old is None and extended is not None:
+                    self._data.delete(key)  # revoked meanwhile: the extension may have made an item again
+                raise RotationRefused(session_from_item(old) if old else None) from None
+            if item.get(DATA, {}).get("M"):  # session data still in the session's item: moved out now,
+                self._data_store.move_out(handle, item, now)  # once, rather than paid for by every refresh
+            return session_from_item(item)
