@@ -23,6 +23,7 @@ from authstate.recipe.session.core_tokens import (
     sha256_hex,
     stored_core_hash,
 )
+from authstate.recipe.session.data_store import DataStore
 from authstate.recipe.session.key_store import KeyRing
 from authstate.recipe.session.refresh_tokens import token_hash
 from authstate.recipe.session.store import SessionStore
@@ -65,7 +66,7 @@ def check(
     )
     # check reads sessions' own items only (``get`` without data) and writes nothing: the store never
     # reaches a data item, so the sessions table stands in for the session-data table it is not given.
-    store = SessionStore(sessions, sessions, data_margin=0)
+    store = SessionStore(sessions, DataStore(sessions, sessions, data_margin=0))
     key = CoreSessions(store, sessions, keys).key(now)
     if key is None:
         verdict.say(

@@ -24,6 +24,7 @@ from authstate.recipe.session.items import (
     seconds,
     session_key,
 )
+from authstate.recipe.session.model import Session
 from authstate.storage.documents import merge_document, overwrite_document
 from authstate.storage.table import ConditionFailed, Item, Table
 
@@ -54,6 +55,20 @@ class DataStore:
         self._data = data_table
         self._data_margin = data_margin
         self._sleep = sleep
+
+    def until(self, expires_at: int) -> int:
+        """When a data item expires, for a session that expires at ``expires_at``."""
+        return expires_at + self._data_margin
+
+    def create(self, session: Session, data: Mapping[str, Any]) -> Item:
+        """A new session's data item (put before the session's); the session item's ``dataExpiresAt``."""
+        until = {"N": str(self.until(session.expires_at))}
+        item = {**session_key(session.handle), **counted_attributes(DATA, data, DATA_COUNTED)}
+        put_new(self._data, {**item, "version": {"N": "1"}, EXPIRES: until})
+        return until
+
+    def delete(self, handle: str) -> None:
+        self._data.delete(session_key(handle))
 
     def data_of(self, handle: str, item: Item) -> dict[str, Any] | None:
         """The data of the session ``item`` (just read, live); ``None`` if it was revoked since."""

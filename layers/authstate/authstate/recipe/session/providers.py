@@ -10,6 +10,7 @@ from authstate import providers
 from authstate.clock import Clock
 from authstate.config import Settings
 from authstate.recipe.session.core_sessions import CORE_KEY_PARTITION, CoreSessions
+from authstate.recipe.session.data_store import DataStore
 from authstate.recipe.session.jwts import JwtSigner
 from authstate.recipe.session.key_store import MAC_KEY_PARTITION, KeyRing, load_mac_key
 from authstate.recipe.session.refresh_tokens import RefreshTokenCodec
@@ -60,12 +61,10 @@ def session_store(
     sleep: Callable[[float], None] = time.sleep,
 ) -> SessionStore:
     """Both session tables; a data item is kept half a refresh lifetime past its session's expiry."""
-    return SessionStore(
-        table_of(config.sessions_table),
-        table_of(config.session_data_table),
-        data_margin=config.refresh_token_ttl_seconds // 2,
-        sleep=sleep,
-    )
+    table = table_of(config.sessions_table)
+    margin = config.refresh_token_ttl_seconds // 2
+    data = DataStore(table, table_of(config.session_data_table), data_margin=margin, sleep=sleep)
+    return SessionStore(table, data, sleep=sleep)
 
 
 def build_sessions(

@@ -9,12 +9,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from authstate.documents.expressions import UpdateBuilder
-from authstate.documents.items import counted_attributes
 from authstate.identifiers import user_id_key
 from authstate.recipe.session.data_store import DataStore, put_new
 from authstate.recipe.session.items import (
     DATA,
-    DATA_COUNTED,
     DATA_UNTIL,
     EXPIRES,
     NO_PARENT,
@@ -44,22 +42,13 @@ class RotationRefused(Exception):
 
 
 class SessionStore:
-    """``data_table``: the session-data table, written through :class:`DataStore` (``data_margin`` and
-    ``sleep`` are its)."""
+    """``data``: the session-data table's store, which writes its items. ``sleep``: how a merge that
+    lost a race waits before it tries again."""
 
-    def __init__(
-        self,
-        table: Table,
-        data_table: Table,
-        *,
-        data_margin: int,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
+    def __init__(self, table: Table, data: DataStore, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self._table = table
-        self._data = data_table
-        self._data_margin = data_margin
+        self._data_store = data
         self._sleep = sleep
-        self._data_store = DataStore(table, data_table, data_margin=data_margin, sleep=sleep)
 
     # -- reads and lifecycle -------------------------------------------------------------------
 
@@ -68,17 +57,7 @@ class SessionStore:
         finds its data."""
         item = session_attributes(session)
         if data:
-            until = {"N": str(session.expires_at + self._data_margin)}
-            put_new(
-                self._data,
-                {
-                    **session_key(session.handle),
-                    **counted_attributes(DATA, data, DATA_COUNTED),
-                    "version": {"N": "1"},
-                    EXPIRES: until,
-                },
-            )
-            item[DATA_UNTIL] = until
+            item[DATA_UNTIL] = self._data_store.create(session, data)
         put_new(self._table, item)
 
     def get(
@@ -105,7 +84,7 @@ class SessionStore:
         if old is None:
             return False
         if DATA_UNTIL in old:
-            self._data.delete(session_key(handle))
+            self._data_store.delete(handle)
         return True
 
     def handles_of_user(self, user_id: str, tenant_id: str | None, now: float) -> list[str]:
@@ -270,11 +249,11 @@ class SessionStore:
             except ConditionFailed as failure:
                 old = failure.item
                 if extended is None and old is not None and data_expires_first(old, now, expires_at):
-                    extended = expires_at + self._data_margin
+                    extended = self._data_store.until(expires_at)
                     self._data_store.extend(handle, extended)
                     continue
-                if old is None and extended is not None:
-                    self._data.delete(key)  # revoked meanwhile: the extension may have made an item again
+                if old is None and extended is not None:  # revoked meanwhile: the extension may have
+                    self._data_store.delete(handle)  # made a data item again
                 raise RotationRefused(session_from_item(old) if old else None) from None
             if item.get(DATA, {}).get("M"):  # session data still in the session's item: moved out now,
                 self._data_store.move_out(handle, item, now)  # once, rather than paid for by every refresh
