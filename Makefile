@@ -3,19 +3,19 @@ PY := .venv/bin/python
 export SAM_CLI_TELEMETRY := 0
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
-.PHONY: openapi setup setup-tests setup-sam run test test-unit lint typecheck sam-validate sam-build deploy bench bench-json load load-quick checkov fuzz ci demo test-browser test-migration
+.PHONY: openapi routes setup setup-tests setup-sam run test test-unit lint typecheck sam-validate sam-build deploy bench bench-json load load-quick checkov fuzz ci demo test-browser test-migration
 
 setup:
-	@scripts/setup.sh
+	@tools/scripts/setup.sh
 
 setup-tests:  ## setup, and the SuperTokens Node SDK that tests/sdk runs (make run does not need it)
-	@scripts/setup.sh --tests
+	@tools/scripts/setup.sh --tests
 
 setup-sam:
-	@scripts/setup.sh --sam
+	@tools/scripts/setup.sh --sam
 
 run: setup  ## DynamoDB Local + every API route of template.yaml on http://127.0.0.1:3000 (ARGS='--metrics' etc.)
-	@$(PY) -m localrun serve --port $${PORT:-3000} $(ARGS)
+	@$(PY) -m tools.localrun serve --port $${PORT:-3000} $(ARGS)
 
 test: setup-tests  ## unit, integration (DynamoDB Local) and end-to-end (HTTP) tests
 	$(PY) -m pytest -m "not fuzz" $(PYTEST_ARGS)
@@ -47,20 +47,22 @@ deploy: sam-build  ## sam deploy with samconfig.toml (needs AWS credentials)
 	.venv-sam/bin/sam deploy
 
 openapi: setup  ## the OpenAPI documents, built by Powertools from the functions: openapi.json and cdi-openapi.json (the CDI's)
-	@$(PY) -c 'from pathlib import Path; from localrun.openapi import write_documents; print(*(f"wrote {p.name}" for p in write_documents(Path("."))), sep="\n")'
+	@$(PY) -c 'from pathlib import Path; from tools.localrun.openapi import write_documents; print(*(f"wrote {p.name}" for p in write_documents(Path("."))), sep="\n")'
 
+routes: setup  ## writes layers/authstate/authstate/edge/api_routes.py from template.yaml's HttpApi events (after adding or changing a route)
+	@$(PY) -m tools.api_routes
 
 bench: setup  ## the store against the honest baselines on DynamoDB Local, one table per section (ARGS='--section sweep' etc.)
-	$(PY) -m bench $(ARGS)
+	$(PY) -m tools.bench $(ARGS)
 
-bench-json: setup  ## the same, the figures also written to bench/results.json
-	$(PY) -m bench --json bench/results.json $(ARGS)
+bench-json: setup  ## the same, the figures also written to tools/bench/results.json
+	$(PY) -m tools.bench --json tools/bench/results.json $(ARGS)
 
 load: setup  ## bounded HTTP load run on loopback; exits 1 on any 5xx, unexpected 4xx or lost update
-	$(PY) -m bench.load
+	$(PY) -m tools.bench.load
 
 load-quick: setup  ## the CI-sized load run
-	$(PY) -m bench.load --quick
+	$(PY) -m tools.bench.load --quick
 
 .venv-checkov/.stamp: requirements-checkov.txt | setup
 	[ -x .venv-checkov/bin/python ] || $(PY) -m venv .venv-checkov
@@ -76,13 +78,13 @@ checkov: .venv-checkov/.stamp  ## checkov on template.yaml and its multi-Region 
 ci: lint typecheck test test-browser test-migration fuzz load-quick sam-validate sam-build checkov
 
 demo: setup  ## authstate on :3000 and the example app (examples/app) on :3001; prints the URL
-	@scripts/demo.sh
+	@tools/scripts/demo.sh
 
 test-browser: setup  ## the example app in headless Chromium (Playwright): sessions as a browser sees them
-	@scripts/setup-browser.sh
+	@tools/scripts/setup-browser.sh
 	$(PY) -m pytest -m browser tests/browser $(PYTEST_ARGS)
 
 test-migration: setup-tests  ## moving from a SuperTokens core: PostgreSQL and MariaDB, the SDKs and Chromium across the switch
-	@scripts/setup-migration.sh
-	@scripts/setup-browser.sh
+	@tools/scripts/setup-migration.sh
+	@tools/scripts/setup-browser.sh
 	$(PY) -m pytest -m migration tests/migration $(PYTEST_ARGS)

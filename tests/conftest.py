@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from authstate.storage.client import items_parsed_as_json
-from bench.measure import CallCounter
-from localrun.dynamodb import DynamoDBLocal, client, create_tables
-from localrun.template import Template
 from tests.coregen import CoreGen
+from tools.bench.measure import CallCounter
+from tools.localrun.dynamodb import DynamoDBLocal, client, create_tables
+from tools.localrun.template import Template
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 #: Directories collected only when ``-m`` selects their marker or they are named on the command line:
 #: tests/browser (make test-browser; its own conftest imports Playwright, which only
-#: scripts/setup-browser.sh installs), tests/migration (make test-migration; the databases of
-#: scripts/setup-migration.sh) and tests/sambuild (make sam-build: they read what it built).
+#: tools/scripts/setup-browser.sh installs), tests/migration (make test-migration; the databases of
+#: tools/scripts/setup-migration.sh) and tests/sambuild (make sam-build: they read what it built).
 SELECTED_ONLY = {
     Path(__file__).parent / "browser": "browser",
     Path(__file__).parent / "migration": "migration",

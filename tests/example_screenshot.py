@@ -15,7 +15,7 @@ import zlib
 from pathlib import Path
 from typing import Any
 
-from localrun.template import ROOT
+from tools.localrun.template import ROOT
 
 SCREENSHOT = ROOT / "examples" / "app" / "screenshot.png"
 PAGE = ROOT / "examples" / "app" / "static"

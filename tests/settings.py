@@ -4,7 +4,7 @@ template's tables, and the given variables on top."""
 from functools import cache
 
 from authstate.config import Settings
-from localrun.template import Template
+from tools.localrun.template import Template
 
 
 @cache

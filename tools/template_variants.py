@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from localrun.template import Template
+from tools.localrun.template import Template
 
 VARIANTS: Mapping[str, Mapping[str, str]] = {
     "multi-region": {"GlobalTableNamePrefix": "authstate", "ReplicaRegions": "us-east-2,us-west-2"},

@@ -105,7 +105,7 @@ def vendor_bundle(name: str) -> Path:
     if len(found) != 1:
         raise RuntimeError(
             f"supertokens-web-js's {name} bundle is missing from {BUNDLES}: "
-            "run scripts/setup-browser.sh --no-browser (npm ci in examples/app/web)"
+            "run tools/scripts/setup-browser.sh --no-browser (npm ci in examples/app/web)"
         )
     return found[0]
 

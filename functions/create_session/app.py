@@ -5,12 +5,13 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
 
-from authstate import services
 from authstate.edge import responses as r
 from authstate.edge.app import AuthstateResolver, lambda_entry, metrics, respond
-from authstate.edge.models import CreateSessionRequest, SessionTokensResponse
-from authstate.edge.shapes import tokens_response
-from authstate.sessions.service import Sessions
+from authstate.edge.session import responses as sr
+from authstate.edge.session.models import CreateSessionRequest, SessionTokensResponse
+from authstate.edge.session.shapes import tokens_response
+from authstate.recipe.session import providers as session_providers
+from authstate.recipe.session.service import Sessions
 
 app = AuthstateResolver()
 
@@ -28,13 +29,13 @@ app = AuthstateResolver()
         r.STORAGE,
         r.BODY,
         r.DOCUMENT_WRITE,
-        r.CLAIMS,
-        r.SESSION_DATA,
-        r.MINT,
+        sr.CLAIMS,
+        sr.SESSION_DATA,
+        sr.MINT,
     ),
 )
 def create_session(
-    request: CreateSessionRequest, sessions: Annotated[Sessions, Depends(services.sessions)]
+    request: CreateSessionRequest, sessions: Annotated[Sessions, Depends(session_providers.sessions)]
 ) -> Response[str]:
     issued = sessions.create(
         request.userId,

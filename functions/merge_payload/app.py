@@ -5,12 +5,13 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
 
-from authstate import services
 from authstate.edge import responses as r
 from authstate.edge.app import AuthstateResolver, lambda_entry, metrics, respond
-from authstate.edge.models import MergePayloadOnlineRequest, MergePayloadOnlineResponse
-from authstate.edge.shapes import merge_response
-from authstate.sessions.service import Sessions
+from authstate.edge.session import responses as sr
+from authstate.edge.session.models import MergePayloadOnlineRequest, MergePayloadOnlineResponse
+from authstate.edge.session.shapes import merge_response
+from authstate.recipe.session import providers as session_providers
+from authstate.recipe.session.service import Sessions
 
 app = AuthstateResolver()
 
@@ -31,15 +32,15 @@ app = AuthstateResolver()
         r.STORAGE,
         r.BODY,
         r.DOCUMENT_WRITE,
-        r.CLAIMS,
+        sr.CLAIMS,
         r.MERGE,
-        r.ACCESS_TOKEN,
-        r.ONLINE,
-        r.MINT,
+        sr.ACCESS_TOKEN,
+        sr.ONLINE,
+        sr.MINT,
     ),
 )
 def merge_payload_online(
-    request: MergePayloadOnlineRequest, sessions: Annotated[Sessions, Depends(services.sessions)]
+    request: MergePayloadOnlineRequest, sessions: Annotated[Sessions, Depends(session_providers.sessions)]
 ) -> Response[str]:
     access = sessions.merge_payload_online(request.accessToken, request.update, request.antiCsrfToken)
     metrics.add_metric(name="PayloadMergedOnline", unit="Count", value=1)

@@ -5,12 +5,13 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
 
-from authstate import services
 from authstate.edge import responses as r
 from authstate.edge.app import AuthstateResolver, lambda_entry, metrics, respond
-from authstate.edge.models import RefreshSessionRequest, SessionTokensResponse
-from authstate.edge.shapes import tokens_response
-from authstate.sessions.service import Sessions
+from authstate.edge.session import responses as sr
+from authstate.edge.session.models import RefreshSessionRequest, SessionTokensResponse
+from authstate.edge.session.shapes import tokens_response
+from authstate.recipe.session import providers as session_providers
+from authstate.recipe.session.service import Sessions
 
 app = AuthstateResolver()
 
@@ -24,11 +25,11 @@ app = AuthstateResolver()
     ),
     tags=["Sessions"],
     responses=r.documented(
-        200, SessionTokensResponse, "A new token pair", r.API_KEY, r.STORAGE, r.BODY, r.REFRESH, r.MINT
+        200, SessionTokensResponse, "A new token pair", r.API_KEY, r.STORAGE, r.BODY, sr.REFRESH, sr.MINT
     ),
 )
 def refresh_session(
-    request: RefreshSessionRequest, sessions: Annotated[Sessions, Depends(services.sessions)]
+    request: RefreshSessionRequest, sessions: Annotated[Sessions, Depends(session_providers.sessions)]
 ) -> Response[str]:
     issued = sessions.refresh(request.refreshToken)
     metrics.add_metric(name="SessionRefreshed", unit="Count", value=1)

@@ -6,10 +6,10 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
 
-from authstate import services
 from authstate.edge import responses as r
 from authstate.edge.app import AuthstateResolver, lambda_entry, metrics, respond
-from authstate.edge.models import (
+from authstate.edge.session import responses as sr
+from authstate.edge.session.models import (
     DocumentUpdateRequest,
     OnlineSessionDataRequest,
     OnlineSessionDataUpdateRequest,
@@ -17,13 +17,14 @@ from authstate.edge.models import (
     SessionDataResponse,
     SessionHandlePath,
 )
-from authstate.sessions.service import Sessions
+from authstate.recipe.session import providers as session_providers
+from authstate.recipe.session.service import Sessions
 
 app = AuthstateResolver()
-Verifying = Annotated[Sessions, Depends(services.verifying_sessions)]
-_WRITE = (r.API_KEY, r.STORAGE, r.BODY, r.DOCUMENT_WRITE, r.SESSION_DATA)
-_BY_HANDLE = (*_WRITE, r.HANDLE_PATH, r.OFFLINE)
-_BY_TOKEN = (*_WRITE, r.ACCESS_TOKEN, r.ONLINE)
+Verifying = Annotated[Sessions, Depends(session_providers.verifying_sessions)]
+_WRITE = (r.API_KEY, r.STORAGE, r.BODY, r.DOCUMENT_WRITE, sr.SESSION_DATA)
+_BY_HANDLE = (*_WRITE, sr.HANDLE_PATH, sr.OFFLINE)
+_BY_TOKEN = (*_WRITE, sr.ACCESS_TOKEN, sr.ONLINE)
 _OFFLINE = r.documented(200, SessionDataResponse, "The session data now", *_BY_HANDLE)
 _OFFLINE_MERGE = r.documented(200, SessionDataResponse, "The session data now", *_BY_HANDLE, r.MERGE)
 _ONLINE = r.documented(200, SessionDataResponse, "The session data now", *_BY_TOKEN)

@@ -5,10 +5,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
 
-from authstate import services
 from authstate.edge import responses as r
 from authstate.edge.app import AuthstateResolver, lambda_entry, metrics, respond
-from authstate.edge.models import (
+from authstate.edge.models import UserIdPath
+from authstate.edge.session import responses as sr
+from authstate.edge.session.models import (
     RevokedSessionHandlesResponse,
     RevokeSessionResponse,
     SessionDataResponse,
@@ -16,13 +17,13 @@ from authstate.edge.models import (
     SessionHandlesResponse,
     SessionResponse,
     TenantIdQuery,
-    UserIdPath,
 )
-from authstate.edge.shapes import session_response
-from authstate.sessions.service import Sessions
+from authstate.edge.session.shapes import session_response
+from authstate.recipe.session import providers as session_providers
+from authstate.recipe.session.service import Sessions
 
 app = AuthstateResolver()
-Verifying = Annotated[Sessions, Depends(services.verifying_sessions)]
+Verifying = Annotated[Sessions, Depends(session_providers.verifying_sessions)]
 
 
 @app.get(
@@ -30,7 +31,7 @@ Verifying = Annotated[Sessions, Depends(services.verifying_sessions)]
     summary="Read a session",
     tags=["Sessions"],
     responses=r.documented(
-        200, SessionResponse, "The session", r.API_KEY, r.STORAGE, r.SESSION_PATH, r.OFFLINE
+        200, SessionResponse, "The session", r.API_KEY, r.STORAGE, sr.SESSION_PATH, sr.OFFLINE
     ),
 )
 def get_session(sessionHandle: SessionHandlePath, sessions: Verifying) -> Response[str]:
@@ -44,7 +45,7 @@ def get_session(sessionHandle: SessionHandlePath, sessions: Verifying) -> Respon
     summary="Read session data offline",
     tags=["Session data"],
     responses=r.documented(
-        200, SessionDataResponse, "The session data", r.API_KEY, r.STORAGE, r.HANDLE_PATH, r.OFFLINE
+        200, SessionDataResponse, "The session data", r.API_KEY, r.STORAGE, sr.HANDLE_PATH, sr.OFFLINE
     ),
 )
 def get_session_data(sessionHandle: SessionHandlePath, sessions: Verifying) -> Response[str]:
@@ -62,7 +63,7 @@ def get_session_data(sessionHandle: SessionHandlePath, sessions: Verifying) -> R
         "Whether there was a session to revoke",
         r.API_KEY,
         r.STORAGE,
-        r.SESSION_PATH,
+        sr.SESSION_PATH,
     ),
 )
 def revoke_session(sessionHandle: SessionHandlePath, sessions: Verifying) -> Response[str]:
@@ -77,7 +78,7 @@ def revoke_session(sessionHandle: SessionHandlePath, sessions: Verifying) -> Res
     description="Handles of the user's live sessions, sorted; from an eventually consistent index.",
     tags=["Sessions"],
     responses=r.documented(
-        200, SessionHandlesResponse, "The handles", r.API_KEY, r.STORAGE, r.USER_ID_PATH, r.TENANT_QUERY
+        200, SessionHandlesResponse, "The handles", r.API_KEY, r.STORAGE, r.USER_ID_PATH, sr.TENANT_QUERY
     ),
 )
 def list_user_sessions(
@@ -98,7 +99,7 @@ def list_user_sessions(
         r.API_KEY,
         r.STORAGE,
         r.USER_ID_PATH,
-        r.TENANT_QUERY,
+        sr.TENANT_QUERY,
     ),
 )
 def revoke_user_sessions(

@@ -5,11 +5,12 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
 
-from authstate import services
 from authstate.edge import responses as r
 from authstate.edge.app import AuthstateResolver, lambda_entry, metrics, respond
-from authstate.edge.models import AccessTokenPayloadResponse, DocumentUpdateRequest, SessionHandlePath
-from authstate.sessions.service import Sessions
+from authstate.edge.session import responses as sr
+from authstate.edge.session.models import AccessTokenPayloadResponse, DocumentUpdateRequest, SessionHandlePath
+from authstate.recipe.session import providers as session_providers
+from authstate.recipe.session.service import Sessions
 
 app = AuthstateResolver()
 
@@ -25,18 +26,18 @@ app = AuthstateResolver()
         "The stored payload",
         r.API_KEY,
         r.STORAGE,
-        r.HANDLE_PATH,
+        sr.HANDLE_PATH,
         r.BODY,
         r.DOCUMENT_WRITE,
-        r.CLAIMS,
+        sr.CLAIMS,
         r.MERGE,
-        r.OFFLINE,
+        sr.OFFLINE,
     ),
 )
 def merge_payload_offline(
     sessionHandle: SessionHandlePath,
     request: DocumentUpdateRequest,
-    sessions: Annotated[Sessions, Depends(services.verifying_sessions)],
+    sessions: Annotated[Sessions, Depends(session_providers.verifying_sessions)],
 ) -> Response[str]:
     payload = sessions.merge_payload_offline(sessionHandle, request.update)
     metrics.add_metric(name="PayloadMergedOffline", unit="Count", value=1)

@@ -5,14 +5,16 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
 
-from authstate import services
 from authstate.edge import responses as r
 from authstate.edge.app import AuthstateResolver, lambda_entry, metrics, respond
-from authstate.edge.models import MetadataResponse, UserIdPath
-from authstate.metadata import UserMetadata
+from authstate.edge.models import UserIdPath
+from authstate.edge.usermetadata.models import MetadataResponse
+from authstate.recipe.usermetadata import providers as metadata_providers
+from authstate.recipe.usermetadata.model import EMPTY
+from authstate.recipe.usermetadata.service import UserMetadata
 
 app = AuthstateResolver()
-Metadata = Annotated[UserMetadata, Depends(services.user_metadata)]
+Metadata = Annotated[UserMetadata, Depends(metadata_providers.user_metadata)]
 
 
 @app.get(
@@ -39,7 +41,7 @@ def get_metadata(userId: UserIdPath, metadata: Metadata) -> Response[str]:
 def clear_metadata(userId: UserIdPath, metadata: Metadata) -> Response[str]:
     metadata.clear(userId)
     metrics.add_metric(name="MetadataCleared", unit="Count", value=1)
-    return respond(MetadataResponse(metadata={}))
+    return respond(MetadataResponse(metadata=EMPTY))
 
 
 lambda_handler = lambda_entry(app)

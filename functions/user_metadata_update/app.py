@@ -6,11 +6,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Header
 
-from authstate import services
 from authstate.edge import responses as r
 from authstate.edge.app import AuthstateResolver, lambda_entry, metrics, respond
-from authstate.edge.models import MetadataResponse, MetadataUpdateRequest, UserIdPath
-from authstate.metadata import UserMetadata
+from authstate.edge.models import UserIdPath
+from authstate.edge.usermetadata import responses as mr
+from authstate.edge.usermetadata.models import MetadataResponse, MetadataUpdateRequest
+from authstate.recipe.usermetadata import providers as metadata_providers
+from authstate.recipe.usermetadata.service import UserMetadata
 
 app = AuthstateResolver()
 MINIMAL = "return=minimal"
@@ -35,7 +37,7 @@ MINIMAL = "return=minimal"
             r.USER_ID_PATH,
             r.BODY,
             r.DOCUMENT_WRITE,
-            r.METADATA_WRITE,
+            mr.METADATA_WRITE,
             r.MERGE,
         ),
         204: {"description": "Merged (with `Prefer: return=minimal`); no body"},
@@ -44,7 +46,7 @@ MINIMAL = "return=minimal"
 def update_metadata(
     userId: UserIdPath,
     request: MetadataUpdateRequest,
-    metadata: Annotated[UserMetadata, Depends(services.user_metadata)],
+    metadata: Annotated[UserMetadata, Depends(metadata_providers.user_metadata)],
     prefer: Annotated[
         str | None, Header(description="`return=minimal`: answer 204 without the document")
     ] = None,

@@ -5,12 +5,13 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
 
-from authstate import services
 from authstate.edge import responses as r
 from authstate.edge.app import AuthstateResolver, lambda_entry, metrics, respond
-from authstate.edge.models import VerifySessionRequest, VerifySessionResponse
-from authstate.edge.shapes import verify_response
-from authstate.sessions.service import Sessions
+from authstate.edge.session import responses as sr
+from authstate.edge.session.models import VerifySessionRequest, VerifySessionResponse
+from authstate.edge.session.shapes import verify_response
+from authstate.recipe.session import providers as session_providers
+from authstate.recipe.session.service import Sessions
 
 app = AuthstateResolver()
 
@@ -30,12 +31,13 @@ app = AuthstateResolver()
         r.API_KEY,
         r.STORAGE,
         r.BODY,
-        r.ACCESS_TOKEN,
-        r.ONLINE,
+        sr.ACCESS_TOKEN,
+        sr.ONLINE,
     ),
 )
 def verify_session(
-    request: VerifySessionRequest, sessions: Annotated[Sessions, Depends(services.verifying_sessions)]
+    request: VerifySessionRequest,
+    sessions: Annotated[Sessions, Depends(session_providers.verifying_sessions)],
 ) -> Response[str]:
     if request.includeSessionData:
         access, data = sessions.verify_with_data(request.accessToken, request.antiCsrfToken)

@@ -1,4 +1,4 @@
-"""``python -m bench --section cost`` against DynamoDB Local: the calls and capacity units of each
+"""``python -m tools.bench --section cost`` against DynamoDB Local: the calls and capacity units of each
 operation, which are deterministic (the times are not, and are not asserted)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from localrun.template import ROOT
+from tools.localrun.template import ROOT
 
 pytestmark = pytest.mark.dynamodb
 
@@ -63,7 +63,7 @@ def cost(dynamodb_endpoint: str) -> dict[str, Any]:
         [
             sys.executable,
             "-m",
-            "bench",
+            "tools.bench",
             "--section",
             "cost",
             "--cost-rounds",

@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from bench.measure import (
+from tools.bench.measure import (
     CallCounter,
     interleave,
     median_ms,

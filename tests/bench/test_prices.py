@@ -12,8 +12,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from bench.measure import CapacityMeter
-from bench.prices import (
+from tools.bench.measure import CapacityMeter
+from tools.bench.prices import (
     MB_PER_VCPU,
     billed_ms,
     cpu_scaled_ms,

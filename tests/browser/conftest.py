@@ -1,6 +1,6 @@
 """The example app (examples/app) in a real headless Chromium, driven by Playwright.
 
-``make test-browser`` runs these (``pytest -m browser tests/browser``) after scripts/setup-browser.sh
+``make test-browser`` runs these (``pytest -m browser tests/browser``) after tools/scripts/setup-browser.sh
 has installed the example's packages, supertokens-web-js and Debian's chromium. Any other pytest run
 (``make test``) skips this folder without importing Playwright.
 
@@ -11,7 +11,7 @@ console logs and both servers' logs go to tests/browser/output/ (or $BROWSER_TES
 """
 
 # mypy: disable-error-code="import-not-found"
-# (Playwright is installed by scripts/setup-browser.sh, not requirements-dev.txt: without it, `make
+# (Playwright is installed by tools/scripts/setup-browser.sh, not requirements-dev.txt: without it, `make
 # typecheck` types it as Any rather than failing.)
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING
 import pytest
 import requests
 
-from localrun.dynamodb import free_port
-from localrun.process import local_server, serving
-from localrun.template import ROOT
+from tools.localrun.dynamodb import free_port
+from tools.localrun.process import local_server, serving
+from tools.localrun.template import ROOT
 
 from .tabs import Steps
 
@@ -69,6 +69,7 @@ def authstate_url(dynamodb_endpoint: str, output_dir: Path) -> Iterator[str]:
         dynamodb_endpoint,
         API_KEY,
         output_dir / "authstate.log",
+        extra_args=["--test-clock"],  # the aged tabs sign in with tokens that expire soon (test_example_app)
         parameter_overrides={
             "AccessTokenTtlSeconds": str(ACCESS_TOKEN_TTL_SECONDS),
         },
@@ -93,7 +94,7 @@ def example_url(authstate_url: str, output_dir: Path) -> Iterator[str]:
 def browser() -> Iterator[Browser]:
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(
-            f"no Chromium at {CHROMIUM}: run scripts/setup-browser.sh (as root it installs Debian's "
+            f"no Chromium at {CHROMIUM}: run tools/scripts/setup-browser.sh (as root it installs Debian's "
             "chromium and chromium-driver: apt-get install -y chromium chromium-driver), "
             "or set CHROMIUM=/path/to/chromium",
             pytrace=False,

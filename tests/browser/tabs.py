@@ -6,7 +6,7 @@ in ``body[data-state]`` (loading, signed-in, signed-out), ``data-busy`` (actions
 """
 
 # mypy: disable-error-code="import-not-found"
-# (see conftest.py: Playwright comes from scripts/setup-browser.sh)
+# (see conftest.py: Playwright comes from tools/scripts/setup-browser.sh)
 
 from __future__ import annotations
 

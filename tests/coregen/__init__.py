@@ -1,6 +1,6 @@
 """SuperTokens-core-format keys and tokens from ``CoreGen.java``, a generator written with the JDK only.
 
-The tests use it as the other side of authstate's Python codec (``authstate.sessions.core_tokens``): the
+The tests use it as the other side of authstate's Python codec (``authstate.recipe.session.core_tokens``): the
 core is Java, so its tokens are made by the JDK's own PBKDF2WithHmacSHA512, AES/GCM and SHA256withRSA with
 the core's parameters, never by the code under test. ``javac`` compiles it once per source version into
 the temporary directory; one ``java`` process then answers every request of a test session.
@@ -32,7 +32,7 @@ def _compiled() -> Path:
     if javac is None:
         raise RuntimeError(
             "javac is not on PATH: the core-format generator needs a JDK (Debian: apt-get install -y "
-            "openjdk-17-jdk-headless; scripts/setup-migration.sh installs it)"
+            "openjdk-17-jdk-headless; tools/scripts/setup-migration.sh installs it)"
         )
     digest = hashlib.sha256(SOURCE.read_bytes()).hexdigest()[:16]
     target = Path(tempfile.gettempdir()) / f"authstate-coregen-{digest}"

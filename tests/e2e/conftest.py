@@ -1,4 +1,4 @@
-"""The local server as a subprocess (`python -m localrun serve`), reached over real HTTP."""
+"""The local server as a subprocess (`python -m tools.localrun serve`), reached over real HTTP."""
 
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ from typing import Any
 import pytest
 import requests
 
-from localrun.process import local_server
+from tools.localrun.process import local_server, set_clock
 
 API_KEY = "e2e-test-key"
+#: The reuse window of the server with a clock the tests move: long, so that no cold start on a loaded
+#: machine outlasts it; a test that needs it over moves the clock past it.
+CLOCKED_REUSE_WINDOW_SECONDS = 60
 
 
 @dataclass
@@ -47,7 +50,7 @@ def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server_url(dynamodb_endpoint: str, server_log: Path) -> Iterator[str]:
     # The most talkative log level, so that the log-hygiene test sees everything that could leak.
     # No reuse window: a refresh token reused after rotation is theft at once (the window has its own
-    # server in test_refresh_reuse_window.py).
+    # server: clocked_server_url).
     with local_server(
         dynamodb_endpoint,
         API_KEY,
@@ -69,3 +72,25 @@ def api_at(url: str) -> Iterator[Api]:
 def api(server_url: str) -> Iterator[Api]:
     with api_at(server_url) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def clocked_server_url(dynamodb_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server of its own whose clock the tests move (``serve --test-clock``), with a reuse window of
+    ``CLOCKED_REUSE_WINDOW_SECONDS``: a rule's time passes at once, without waiting for it."""
+    log = tmp_path_factory.mktemp("clocked-server") / "server.log"
+    overrides = {"RefreshReuseWindowSeconds": str(CLOCKED_REUSE_WINDOW_SECONDS)}
+    with local_server(
+        dynamodb_endpoint, API_KEY, log, extra_args=["--test-clock"], parameter_overrides=overrides
+    ) as url:
+        yield url
+
+
+@pytest.fixture
+def clocked_api(clocked_server_url: str) -> Iterator[Api]:
+    """The clocked server's API; its clock back on the wall clock after the test, however it ends."""
+    with api_at(clocked_server_url) as client:
+        try:
+            yield client
+        finally:
+            set_clock(clocked_server_url, 0)

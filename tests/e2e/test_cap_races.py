@@ -13,7 +13,7 @@ import requests
 
 from authstate.documents.jsondoc import size
 from authstate.limits import MAX_HANDLES_PER_REQUEST, MAX_UPDATE_KEYS
-from authstate.sessions.access_tokens import PROTECTED_CLAIMS
+from authstate.recipe.session.access_tokens import PROTECTED_CLAIMS
 from tests import concurrency
 from tests.e2e.conftest import Api
 from tests.e2e.test_cdi import ISS, cdi, create, ok

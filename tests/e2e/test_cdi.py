@@ -12,7 +12,7 @@ import jwt
 import pytest
 import requests
 
-from authstate.sessions.access_tokens import SUPERTOKENS_PROTECTED_CLAIMS
+from authstate.recipe.session.access_tokens import SUPERTOKENS_PROTECTED_CLAIMS
 from tests.concurrency import run_concurrently
 from tests.e2e.conftest import API_KEY, Api
 

@@ -1,4 +1,4 @@
-"""What `python -m localrun serve` (and so `make run`) prints: a line per slow step, a banner that
+"""What `python -m tools.localrun serve` (and so `make run`) prints: a line per slow step, a banner that
 says where everything is, no EMF metric lines."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from localrun.cli import banner
-from localrun.runtime import DEFAULT_API_KEY
-from localrun.template import Template
 from tests.e2e.conftest import API_KEY, Api
+from tools.localrun.cli import banner
+from tools.localrun.runtime import DEFAULT_API_KEY
+from tools.localrun.template import Template
 
 URL, DYNAMODB = "http://127.0.0.1:3000", "http://127.0.0.1:8000"
 
@@ -25,7 +25,7 @@ def test_the_banner_shows_every_address_and_the_default_key() -> None:
         "  OpenAPI      http://127.0.0.1:3000/openapi.json",
         "  API key      local-dev-key   (as the api-key header, or Authorization: Bearer local-dev-key)",
         "  DynamoDB     http://127.0.0.1:8000   (DynamoDB Local, in memory: gone when the server stops)",
-        "               share it: python -m localrun invoke FUNCTION -e EVENT --dynamodb-endpoint http://127.0.0.1:8000",
+        "               share it: python -m tools.localrun invoke FUNCTION -e EVENT --dynamodb-endpoint http://127.0.0.1:8000",
         "Functions start on their first request (cold start). Ctrl-C stops the server and DynamoDB Local.",
         "Access log below (--quiet: none); Powertools metrics hidden (--metrics shows them).",
     ]

@@ -20,11 +20,11 @@ import pytest
 import requests
 
 from authstate.storage.table import Table
-from localrun.dynamodb import DynamoDBLocal, client, create_tables
-from localrun.process import local_server
-from localrun.template import Template
 from tests.coregen import CoreGen
 from tests.coreworld import CoreApp, CoreSession, MemoryCore
+from tools.localrun.dynamodb import DynamoDBLocal, client, create_tables
+from tools.localrun.process import local_server
+from tools.localrun.template import Template
 from tools.migrate import cli
 from tools.migrate.importer import Importer, Options
 from tools.migrate.ledger import Ledger

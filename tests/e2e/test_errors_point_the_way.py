@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 import requests
 
-from localrun.process import local_server
-from localrun.template import DEFAULT_ROUTE, Template
 from tests.e2e.conftest import API_KEY, Api
+from tools.localrun.process import local_server
+from tools.localrun.template import DEFAULT_ROUTE, Template
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Every events/*.json goes through `python -m localrun invoke`, like `sam local invoke` would, and
+"""Every events/*.json goes through `python -m tools.localrun invoke`, like `sam local invoke` would, and
 answers what events/README.md's table says: that table is the only place the expectations live."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from localrun.events import EVENTS_DIR, EventCase, load_cases
-from localrun.template import ROOT, Template
+from tools.localrun.events import EVENTS_DIR, EventCase, load_cases
+from tools.localrun.template import ROOT, Template
 
 CASES = load_cases()
 
@@ -39,7 +39,7 @@ def test_event_answers_what_the_table_says(case: EventCase, dynamodb_endpoint: s
         [
             sys.executable,
             "-m",
-            "localrun",
+            "tools.localrun",
             "invoke",
             case.function,
             "-e",

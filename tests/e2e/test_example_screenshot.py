@@ -11,7 +11,7 @@ from typing import Any
 
 import jwt
 
-from authstate.sessions.access_tokens import PROTECTED_CLAIMS
+from authstate.recipe.session.access_tokens import PROTECTED_CLAIMS
 from tests.e2e.conftest import Api
 from tests.example_screenshot import PAGE_KEY, PAYLOAD_KEY, page_fingerprint, record
 

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 import requests
 
-from localrun.gateway import Router
-from localrun.runtime import Functions
-from localrun.server import SWAGGER_UI, make_server, openapi_document
-from localrun.template import Template
 from tests.e2e.test_http_robustness import gateway, request, send_raw
+from tools.localrun.gateway import Router
+from tools.localrun.runtime import Functions
+from tools.localrun.server import SWAGGER_UI, make_server, openapi_document
+from tools.localrun.template import Template
 
 ECHO = """
 import json
@@ -224,7 +224,9 @@ def test_openapi_json_keeps_priority_over_default(echo_url: str) -> None:
     assert (response.status_code, response.content) == (200, openapi_document())
 
 
-@pytest.mark.skipif(not SWAGGER_UI.is_dir(), reason="swagger-ui-dist not installed (npm ci in localrun/)")
+@pytest.mark.skipif(
+    not SWAGGER_UI.is_dir(), reason="swagger-ui-dist not installed (npm ci in tools/localrun/)"
+)
 def test_docs_keep_priority_over_default(echo_url: str) -> None:
     response = requests.get(f"{echo_url}/docs", timeout=30)
     assert (response.status_code, response.headers["Content-Type"]) == (200, "text/html; charset=utf-8")

@@ -16,8 +16,8 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from localrun.server import MAX_REQUEST_BYTES, MAX_REQUEST_LINE_BYTES
 from tests.e2e.conftest import API_KEY, Api
+from tools.localrun.server import MAX_REQUEST_BYTES, MAX_REQUEST_LINE_BYTES
 
 Reply = tuple[int, str, Any]  # status, Content-Type, body (JSON if it is JSON)
 

@@ -1,4 +1,4 @@
-"""`python -m localrun invoke`'s user interface: one-line errors (exit status 2) before anything
+"""`python -m tools.localrun invoke`'s user interface: one-line errors (exit status 2) before anything
 starts, the Python version check, the events table, the response alone on stdout."""
 
 from __future__ import annotations
@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from localrun.events import load_cases, render
-from localrun.template import ROOT, Template
+from tools.localrun.events import load_cases, render
+from tools.localrun.template import ROOT, Template
 
 EMF_PREFIX = '{"_aws":'
 
 
 def localrun(*arguments: str, python: str = sys.executable) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - fixed argv
-        [python, "-m", "localrun", *arguments],
+        [python, "-m", "tools.localrun", *arguments],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -37,7 +37,8 @@ def test_an_unknown_function_is_a_one_line_error_listing_the_known_ones(template
     assert one_line_error(localrun("invoke", "NoSuchFunction", "-e", "events/jwks_get.json")) == (
         2,
         "",
-        f"python -m localrun invoke: error: no function 'NoSuchFunction' in template.yaml; known: {known}\n",
+        "python -m tools.localrun invoke: error: no function 'NoSuchFunction' in template.yaml;"
+        f" known: {known}\n",
     )
 
 
@@ -45,7 +46,7 @@ def test_a_missing_event_file_is_a_one_line_error() -> None:
     assert one_line_error(localrun("invoke", "JwksFunction", "-e", "events/no_such_event.json")) == (
         2,
         "",
-        "python -m localrun invoke: error: cannot read the event file events/no_such_event.json:"
+        "python -m tools.localrun invoke: error: cannot read the event file events/no_such_event.json:"
         " No such file or directory\n",
     )
 
@@ -54,7 +55,7 @@ def test_an_unreadable_event_file_is_a_one_line_error() -> None:
     assert one_line_error(localrun("invoke", "JwksFunction", "-e", "events")) == (
         2,
         "",
-        "python -m localrun invoke: error: cannot read the event file events: Is a directory\n",
+        "python -m tools.localrun invoke: error: cannot read the event file events: Is a directory\n",
     )
 
 
@@ -62,7 +63,7 @@ def test_an_event_file_that_is_not_json_is_a_one_line_error() -> None:
     assert one_line_error(localrun("invoke", "JwksFunction", "-e", "events/README.md")) == (
         2,
         "",
-        "python -m localrun invoke: error: the event file events/README.md is not JSON:"
+        "python -m tools.localrun invoke: error: the event file events/README.md is not JSON:"
         " Expecting value (line 1)\n",
     )
 
@@ -73,7 +74,7 @@ def test_an_event_that_is_not_an_object_is_a_one_line_error(tmp_path: Path) -> N
     assert one_line_error(localrun("invoke", "JwksFunction", "-e", str(event))) == (
         2,
         "",
-        f"python -m localrun invoke: error: the event file {event} is not a JSON object"
+        f"python -m tools.localrun invoke: error: the event file {event} is not a JSON object"
         " (an API Gateway HTTP API event)\n",
     )
 
@@ -82,9 +83,9 @@ def test_an_event_of_another_function_names_the_function_that_serves_it() -> Non
     assert one_line_error(localrun("invoke", "JwksFunction", "-e", "events/session_create.json")) == (
         2,
         "",
-        "python -m localrun invoke: error: the event's routeKey 'POST /sessions' is served by"
+        "python -m tools.localrun invoke: error: the event's routeKey 'POST /sessions' is served by"
         " CreateSessionFunction, not JwksFunction"
-        " (python -m localrun invoke CreateSessionFunction -e events/session_create.json)\n",
+        " (python -m tools.localrun invoke CreateSessionFunction -e events/session_create.json)\n",
     )
 
 
@@ -92,7 +93,7 @@ def test_the_event_option_is_required() -> None:
     result = localrun("invoke", "JwksFunction")
     assert (result.returncode, result.stderr.splitlines()[-1]) == (
         2,
-        "python -m localrun invoke: error: the following arguments are required: -e/--event",
+        "python -m tools.localrun invoke: error: the following arguments are required: -e/--event",
     )
 
 
@@ -126,12 +127,13 @@ def test_an_older_python_is_told_which_python_to_use() -> None:
         2,
         "",
         f"authstate's local runner needs Python 3.13 (the Lambda runtime); this is Python {version}."
-        " Use .venv/bin/python (scripts/setup.sh creates it).\n",
+        " Use .venv/bin/python (tools/scripts/setup.sh creates it).\n",
     )
 
 
 EVENTS_LISTING = (
-    render(load_cases()) + "\n(from events/README.md)  python -m localrun invoke FUNCTION -e events/EVENT\n"
+    render(load_cases())
+    + "\n(from events/README.md)  python -m tools.localrun invoke FUNCTION -e events/EVENT\n"
 )
 
 

@@ -4,13 +4,13 @@ then a token signed before it is refused, the JWKS no longer lists the retired k
 (the refresh token's MAC key is separate) gets a token under the new key.
 
 The server keeps signing keys for ``SigningKeyCacheSeconds=1``, the bound within which every warm function
-stops accepting a retired key, and has a DynamoDB of its own: a rotation retires every key of the table."""
+stops accepting a retired key, and has a DynamoDB of its own: a rotation retires every key of the table.
+The bound passes by moving the server's clock past it (``serve --test-clock``), not by waiting."""
 
 from __future__ import annotations
 
 import base64
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,10 +19,10 @@ import boto3
 import pytest
 
 from authstate.security import SecurityEvent
-from localrun.process import local_server
 from tests.e2e.conftest import API_KEY, Api, api_at
 from tests.e2e.test_admin_cli import admin
 from tests.e2e.test_security_events import Log, fields
+from tools.localrun.process import local_server, set_clock
 
 if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
@@ -42,7 +42,7 @@ def rotation_url(rotation_dynamodb_endpoint: str, rotation_log: Path) -> Iterato
         rotation_dynamodb_endpoint,
         API_KEY,
         rotation_log,
-        extra_args=["--metrics"],
+        extra_args=["--metrics", "--test-clock"],
         parameter_overrides=overrides,
     ) as url:
         yield url
@@ -50,8 +50,17 @@ def rotation_url(rotation_dynamodb_endpoint: str, rotation_log: Path) -> Iterato
 
 @pytest.fixture
 def rotation_api(rotation_url: str) -> Iterator[Api]:
+    """The rotation server's API; its clock back on the wall clock after the test."""
     with api_at(rotation_url) as client:
-        yield client
+        try:
+            yield client
+        finally:
+            set_clock(rotation_url, 0)
+
+
+def after_the_cache_bound(url: str) -> None:
+    """The documented bound has passed: every warm function reads the keys again on its next call."""
+    set_clock(url, CACHE_SECONDS + 1)
 
 
 def lambda_client(url: str) -> LambdaClient:
@@ -101,7 +110,7 @@ def test_a_token_signed_before_the_rotation_is_refused_after_it_and_a_refresh_re
     }
     new_kid = answer["kid"]
     assert new_kid not in before
-    time.sleep(CACHE_SECONDS + 0.2)  # the documented bound: every warm function has read the keys again
+    after_the_cache_bound(rotation_url)
 
     for check_database in (False, True):
         refused = rotation_api.call(
@@ -182,7 +191,7 @@ def test_the_admin_cli_rotates_and_then_names_the_retired_key(
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert (answer["status"], answer["retiredKids"]) == ("OK", [kid_of(old_token)])
-    time.sleep(CACHE_SECONDS + 0.2)
+    after_the_cache_bound(rotation_url)
     inspected = admin(rotation_url, "token", "inspect", "--json", stdin=old_token)
     assert inspected.returncode == 1
     report = json.loads(inspected.stdout)

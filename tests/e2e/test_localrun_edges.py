@@ -18,18 +18,18 @@ from pathlib import Path
 
 import pytest
 
-from localrun.dynamodb import free_port
-from localrun.runtime import Functions
-from localrun.server import Gateway, LocalServer
-from localrun.template import ROOT, Template, parameter_problem
 from tests.e2e.test_http_robustness import request, send_raw
+from tools.localrun.dynamodb import free_port
+from tools.localrun.runtime import Functions
+from tools.localrun.server import Gateway, LocalServer
+from tools.localrun.template import ROOT, Template, parameter_problem
 
 SECRET = "sk-local-0123456789abcdef"  # a key as a client might send it; never in the log
 
 
 def localrun(*arguments: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     result = subprocess.run(  # noqa: S603 - fixed argv
-        [sys.executable, "-m", "localrun", *arguments],
+        [sys.executable, "-m", "tools.localrun", *arguments],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -56,7 +56,7 @@ def _without_make(env: dict[str, str] | None = None) -> dict[str, str]:
 def test_a_busy_port_is_one_line_before_dynamodb_local_starts(busy_port: int) -> None:
     status, stdout, stderr = localrun("serve", "--port", str(busy_port), env=_without_make())
     assert (status, stdout) == (2, "")
-    prefix = f"python -m localrun serve: error: port {busy_port} is in use: --port "
+    prefix = f"python -m tools.localrun serve: error: port {busy_port} is in use: --port "
     assert stderr.startswith(prefix), stderr
     assert 8080 <= int(stderr.removeprefix(prefix)) < 8100
     assert stderr.count("\n") == 1
@@ -64,7 +64,7 @@ def test_a_busy_port_is_one_line_before_dynamodb_local_starts(busy_port: int) ->
 
 def test_under_make_the_busy_port_hint_is_the_make_command(busy_port: int) -> None:
     status, _, stderr = localrun("serve", "--port", str(busy_port), env={"MAKELEVEL": "1"})
-    prefix = f"python -m localrun serve: error: port {busy_port} is in use: PORT="
+    prefix = f"python -m tools.localrun serve: error: port {busy_port} is in use: PORT="
     assert status == 2
     assert stderr.startswith(prefix), stderr
     assert stderr.endswith(" make run\n")
@@ -75,8 +75,8 @@ def test_a_dynamodb_endpoint_without_its_scheme_is_one_line(endpoint: str) -> No
     assert localrun("serve", "--port", "0", "--dynamodb-endpoint", endpoint) == (
         2,
         "",
-        f"python -m localrun serve: error: --dynamodb-endpoint {endpoint!r} is not a URL: write it with its"
-        " scheme and port, e.g. http://127.0.0.1:8000\n",
+        f"python -m tools.localrun serve: error: --dynamodb-endpoint {endpoint!r} is not a URL:"
+        " write it with its scheme and port, e.g. http://127.0.0.1:8000\n",
     )
 
 
@@ -88,7 +88,7 @@ def test_a_dynamodb_endpoint_where_nothing_answers_is_one_line(command: tuple[st
     status, stdout, stderr = localrun(*command, "--dynamodb-endpoint", endpoint)
     assert (status, stdout) == (2, "")
     assert stderr.splitlines()[-1] == (
-        f"python -m localrun {command[0]}: error: no DynamoDB answers at {endpoint}"
+        f"python -m tools.localrun {command[0]}: error: no DynamoDB answers at {endpoint}"
         " (EndpointConnectionError): start DynamoDB Local there (the endpoint in `make run`'s banner is"
         " one), or leave out --dynamodb-endpoint to start a fresh one"
     )
@@ -123,7 +123,7 @@ def test_an_override_the_template_refuses_is_one_line_before_anything_starts(
     assert localrun("serve", "--port", "0", "--parameter-overrides", override) == (
         2,
         "",
-        f"python -m localrun serve: error: {message}, in template.yaml\n",
+        f"python -m tools.localrun serve: error: {message}, in template.yaml\n",
     )
 
 
@@ -172,10 +172,10 @@ def test_an_event_that_is_not_api_gateway_v2_is_one_line(tmp_path: Path, event: 
     status, stdout, stderr = localrun("invoke", "UserMetadataFunction", "-e", str(path))
     assert (status, stdout) == (2, "")
     assert stderr.startswith(
-        f"python -m localrun invoke: error: the event file {path} is not an API Gateway v2 event"
+        f"python -m tools.localrun invoke: error: the event file {path} is not an API Gateway v2 event"
         " (HTTP API, payload format 2.0): it lacks "
     )
-    assert stderr.endswith("; start from one of events/*.json (python -m localrun events)\n")
+    assert stderr.endswith("; start from one of events/*.json (python -m tools.localrun events)\n")
     assert stderr.count("\n") == 1
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from localrun.dynamodb import client
-from localrun.process import local_server
 from tests.e2e.conftest import API_KEY, Api, api_at
+from tools.localrun.dynamodb import client
+from tools.localrun.process import local_server
 
 PREFIX = "mr-e2e"
 OVERRIDES = {"GlobalTableNamePrefix": PREFIX, "ReplicaRegions": "us-east-2,us-west-2"}

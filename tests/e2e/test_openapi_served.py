@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from localrun.openapi import build_openapi
-from localrun.server import SWAGGER_UI
 from tests.e2e.conftest import Api
+from tools.localrun.openapi import build_openapi
+from tools.localrun.server import SWAGGER_UI
 
 
 def test_openapi_json_is_the_generated_document(api: Api) -> None:
@@ -16,7 +16,9 @@ def test_openapi_json_is_the_generated_document(api: Api) -> None:
     assert response.json() == build_openapi()
 
 
-@pytest.mark.skipif(not SWAGGER_UI.is_dir(), reason="swagger-ui-dist not installed (npm ci in localrun/)")
+@pytest.mark.skipif(
+    not SWAGGER_UI.is_dir(), reason="swagger-ui-dist not installed (npm ci in tools/localrun/)"
+)
 def test_docs_serve_swagger_ui_from_the_npm_package(api: Api) -> None:
     page = api.call("GET", "/docs", key=None)
     assert page.status_code == 200

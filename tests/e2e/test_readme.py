@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 
-from localrun.dynamodb import DynamoDBLocal, create_tables
-from localrun.process import local_server
-from localrun.template import ROOT, Template
+from tools.localrun.dynamodb import DynamoDBLocal, create_tables
+from tools.localrun.process import local_server
+from tools.localrun.template import ROOT, Template
 
 README = ROOT / "README.md"
 SECTION = "## Walkthrough with curl"

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from authstate.security import SecurityEvent
-from localrun.process import local_server
-from localrun.runtime import EMF_PREFIX
 from tests.e2e.conftest import API_KEY, Api, api_at, with_forged_signature
+from tools.localrun.process import local_server
+from tools.localrun.runtime import EMF_PREFIX
 
 #: What Powertools adds to every line inside an invocation (service, location, Lambda context...).
 POWERTOOLS_KEYS = {

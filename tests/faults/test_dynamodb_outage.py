@@ -2,7 +2,7 @@
 quickly and writes nothing; a pure token check keeps working; the running server recovers by itself.
 
 A dedicated DynamoDB Local persists to a temporary directory on a fixed port, so it can be stopped
-and started again with its data; the local server (`python -m localrun serve`, a subprocess as in
+and started again with its data; the local server (`python -m tools.localrun serve`, a subprocess as in
 tests/e2e) is never restarted, so its functions' cached DynamoDB clients and keys must recover.
 """
 
@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import requests
 
-from localrun.dynamodb import DynamoDBLocal, create_tables, free_port
-from localrun.process import local_server
 from tests.e2e.conftest import API_KEY, Api
+from tools.localrun.dynamodb import DynamoDBLocal, create_tables, free_port
+from tools.localrun.process import local_server
 
 #: Each request during the outage must be answered within this (measured: about 0.1 s).
 MAX_OUTAGE_ANSWER_SECONDS = 3.0

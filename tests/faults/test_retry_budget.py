@@ -14,7 +14,7 @@ import pytest
 from authstate.errors import StorageUnavailable
 from authstate.storage import client as aws
 from authstate.storage.table import Table
-from localrun.dynamodb import free_port
+from tools.localrun.dynamodb import free_port
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from botocore.stub import Stubber
 from authstate.errors import AuthstateError, StorageUnavailable
 from authstate.storage import client as aws
 from authstate.storage.table import ConditionFailed, Table, dynamodb_errors
-from localrun.template import Template
+from tools.localrun.template import Template
 
 KEY = {"userId": {"S": "user-1"}}
 ACCOUNT_ID = "123456789012"

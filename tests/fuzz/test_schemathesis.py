@@ -29,8 +29,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from localrun.openapi import build_cdi_openapi, build_openapi
 from tests.fuzz.conftest import API_KEY
+from tools.localrun.openapi import build_cdi_openapi, build_openapi
 
 pytestmark = pytest.mark.fuzz
 

@@ -5,7 +5,6 @@ service over the same tables (``moved``): what tests of the move from a core nee
 from __future__ import annotations
 
 import sqlite3
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -13,12 +12,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from authstate.config import Settings
-from authstate.services import session_store
-from authstate.sessions.core_sessions import CoreSessions
-from authstate.sessions.keys import KeyRing
-from authstate.sessions.refresh_tokens import RefreshTokenCodec
-from authstate.sessions.service import Sessions
+from authstate.recipe.session.core_sessions import CoreSessions
+from authstate.recipe.session.key_store import KeyRing
+from authstate.recipe.session.providers import session_store
+from authstate.recipe.session.refresh_tokens import RefreshTokenCodec
+from authstate.recipe.session.service import Sessions
 from authstate.storage.table import Table
+from tests.clock import ManualClock
 from tests.coregen import CoreGen
 from tests.coreworld import CoreApp, MemoryCore
 from tests.integration.harness import Harness, Items, make_harness
@@ -48,19 +48,11 @@ CORE_SETTINGS = settings_with(ACCESS_TOKEN_TTL_SECONDS="3600", REFRESH_REUSE_WIN
 
 
 @dataclass
-class Clock:
-    now: float = field(default_factory=time.time)
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@dataclass
 class Moved:
     """One core app, its import, and authstate over the same tables (partitions of this test only)."""
 
     app: CoreApp
-    clock: Clock
+    clock: ManualClock
     target: Target
     ledger: Ledger
     keyring: KeyRing
@@ -83,7 +75,7 @@ class Moved:
 def moved(
     dynamodb: DynamoDBClient, table_names: dict[str, str], unique_id: str, coregen: CoreGen
 ) -> Iterator[Moved]:
-    clock = Clock()
+    clock = ManualClock()
     app = CoreApp(coregen, now=clock.now)
     keys_partition, key_partition = f"keys-{unique_id}", f"core-key-{unique_id}"
     sessions_table = Table(table_names["SessionsTable"], lambda: dynamodb)
@@ -102,7 +94,7 @@ def moved(
     codec = RefreshTokenCodec(b"k" * 32)
 
     def make_sessions(config: Settings) -> Sessions:
-        store = session_store(config, lambda name: Table(name, lambda: dynamodb))
+        store = session_store(config, lambda name: Table(name, lambda: dynamodb), clock.sleep)
         core = CoreSessions(store, sessions_table, keys_table, clock, key_partition=key_partition)
         return Sessions(store, keyring, lambda: codec, config, clock, core=core)
 

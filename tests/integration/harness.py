@@ -12,14 +12,15 @@ from authstate.config import Settings
 from authstate.documents.capped import weight
 from authstate.documents.expressions import encode_document
 from authstate.errors import AuthstateError
-from authstate.services import session_store
-from authstate.sessions.keys import KeyRing
-from authstate.sessions.model import IssuedTokens
-from authstate.sessions.refresh_tokens import RefreshTokenCodec
-from authstate.sessions.service import Sessions
+from authstate.recipe.session.key_store import KeyRing
+from authstate.recipe.session.model import IssuedTokens
+from authstate.recipe.session.providers import session_store
+from authstate.recipe.session.refresh_tokens import RefreshTokenCodec
+from authstate.recipe.session.service import Sessions
 from authstate.storage.table import Table
-from localrun.dynamodb import client
+from tests.clock import ManualClock
 from tests.settings import settings_with
+from tools.localrun.dynamodb import client
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -34,24 +35,16 @@ SETTINGS = settings_with(
 
 
 @dataclass
-class Clock:
-    now: float = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@dataclass
 class Harness:
     sessions: Sessions
-    clock: Clock
+    clock: ManualClock
     make: Any  # (config=SETTINGS) -> Sessions sharing keys and MAC key, with a client of its own
 
 
 def make_harness(
     dynamodb: DynamoDBClient, dynamodb_endpoint: str, table_names: dict[str, str], unique_id: str
 ) -> Harness:
-    clock = Clock()
+    clock = ManualClock(1_800_000_000.0)
     mac_key = secrets.token_bytes(32)
 
     def make(connection: DynamoDBClient = dynamodb, config: Settings = SETTINGS) -> Sessions:
@@ -63,7 +56,7 @@ def make_harness(
             partition=f"keys-{unique_id}",
         )
         codec = RefreshTokenCodec(mac_key)
-        store = session_store(config, lambda name: Table(name, lambda: connection))
+        store = session_store(config, lambda name: Table(name, lambda: connection), clock.sleep)
         return Sessions(store, keyring, lambda: codec, config, clock)
 
     sessions = make()

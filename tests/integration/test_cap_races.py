@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING, Any
 
 from authstate.documents.jsondoc import JsonObject, size
 from authstate.errors import AuthstateError
-from authstate.metadata import UserMetadata
-from authstate.sessions.model import AccessToken
-from authstate.sessions.service import Sessions
+from authstate.recipe.session.model import AccessToken
+from authstate.recipe.session.service import Sessions
+from authstate.recipe.usermetadata.service import UserMetadata
+from authstate.recipe.usermetadata.store import MetadataStore
 from authstate.storage.table import Table
-from localrun.dynamodb import client
 from tests import concurrency
 from tests.concurrency import run_concurrently
 from tests.integration.harness import SETTINGS, Harness, error_code
+from tools.localrun.dynamodb import client
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -263,7 +264,7 @@ def test_a_big_session_data_merge_is_all_or_nothing_to_readers(harness: Harness,
 
 def _metadata(endpoint: str, table_names: dict[str, str]) -> UserMetadata:
     connection = client(endpoint)
-    return UserMetadata(Table(table_names["UserMetadataTable"], lambda: connection))
+    return UserMetadata(MetadataStore(Table(table_names["UserMetadataTable"], lambda: connection)))
 
 
 def test_a_big_metadata_merge_is_all_or_nothing_to_readers(

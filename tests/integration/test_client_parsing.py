@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from authstate.storage.client import items_parsed_as_json
-from localrun.dynamodb import client
+from tools.localrun.dynamodb import client
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

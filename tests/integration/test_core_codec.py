@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from authstate.errors import AuthstateError, ErrorCode
-from authstate.sessions.access_tokens import verify_access_token
-from authstate.sessions.core_tokens import (
+from authstate.recipe.session.access_tokens import verify_access_token
+from authstate.recipe.session.core_tokens import (
     CorePayload,
     open_core_refresh_token,
     parse_core_refresh_token,

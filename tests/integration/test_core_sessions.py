@@ -15,8 +15,8 @@ import pytest
 
 from authstate.documents.jsondoc import to_plain
 from authstate.errors import AuthstateError, ErrorCode
-from authstate.sessions.core_tokens import is_core_hash
-from authstate.sessions.refresh_tokens import token_hash
+from authstate.recipe.session.core_tokens import is_core_hash
+from authstate.recipe.session.refresh_tokens import token_hash
 from tests.coreworld import sha256
 from tests.integration.conftest import Moved
 
@@ -102,6 +102,20 @@ def test_while_the_cutover_holds_an_unmatched_core_token_is_retryable_and_the_ca
     assert (outcome.counts["sessions.updated"], outcome.counts["sessions.imported"]) == (1, 1)
     assert moved.sessions.refresh(core.refresh_token).session.handle == core.handle
     assert moved.sessions.refresh(late.refresh_token).session.handle == late.handle
+
+
+def test_once_the_hold_is_over_an_unmatched_core_token_is_theft(moved: Moved):
+    """The hold ends by itself: the clock moved past it (and past the key's cache), no waiting."""
+    core = moved.app.create("hank")
+    moved.run_import(hold_minutes=30)
+    moved.app.rotate(core)
+    moved.app.rotate(core)  # no longer the imported token nor a child of it
+    held = refused(moved.sessions.refresh, core.refresh_token)
+    moved.clock.now += 30 * 60 + 1
+    over = refused(moved.sessions.refresh, core.refresh_token)
+    assert (held.code, over.code, moved.item(core.handle)) == (
+        ErrorCode.CUTOVER_IN_PROGRESS, ErrorCode.TOKEN_THEFT_DETECTED, None,
+    )  # fmt: skip
 
 
 def test_without_the_hold_a_core_session_that_was_not_imported_is_revoked_and_theft_is_theft(moved: Moved):

@@ -13,8 +13,9 @@ import pytest
 
 from authstate.documents.jsondoc import dumps, to_plain
 from authstate.errors import AuthstateError, ErrorCode
-from authstate.metadata import UserMetadata
-from authstate.sessions.core_tokens import is_core_hash
+from authstate.recipe.session.core_tokens import is_core_hash
+from authstate.recipe.usermetadata.service import UserMetadata
+from authstate.recipe.usermetadata.store import MetadataStore
 from tests.coreworld import CoreApp, MemoryCore
 from tests.integration.conftest import Moved
 from tools.migrate.importer import Importer, Options
@@ -140,7 +141,7 @@ def test_the_catch_up_follows_the_core_without_undoing_authstate(moved: Moved):
 
 def test_metadata_is_imported_once_and_follows_the_core_only_while_authstate_has_not_changed_it(moved: Moved):
     app = moved.app
-    metadata = UserMetadata(moved.target.metadata)
+    metadata = UserMetadata(MetadataStore(moved.target.metadata))
     existing = f"existing-{id(moved)}"
     metadata.update(existing, {"mine": True})  # authstate already has it: never overwritten
     names = {name: f"{name}-{id(moved)}" for name in ("follow", "mine", "cleared", "deleted")}

@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from authstate.errors import AuthstateError, StorageUnavailable
-from authstate.sessions.access_tokens import mint_access_token, verify_access_token
-from authstate.sessions.keys import DEFAULT_CACHE_SECONDS, PUBLISH_AHEAD_SECONDS, KeyRing, SigningKey
+from authstate.recipe.session.access_tokens import mint_access_token, verify_access_token
+from authstate.recipe.session.key_store import DEFAULT_CACHE_SECONDS, PUBLISH_AHEAD_SECONDS, KeyRing
+from authstate.recipe.session.signing_keys import SigningKey
 from authstate.storage.table import Item, Table
-from bench.measure import CallCounter
-from localrun.dynamodb import client
+from tools.bench.measure import CallCounter
+from tools.localrun.dynamodb import client
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

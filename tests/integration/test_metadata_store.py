@@ -10,11 +10,13 @@ import pytest
 from authstate.documents.jsondoc import to_plain
 from authstate.errors import AuthstateError
 from authstate.limits import MAX_UPDATE_KEYS, MERGE_KEYS_PER_UPDATE
-from authstate.metadata import UserMetadata
+from authstate.recipe.usermetadata.service import UserMetadata
+from authstate.recipe.usermetadata.store import MetadataStore
 from authstate.storage.table import Table
-from bench.measure import CallCounter
-from localrun.dynamodb import client
+from tests.clock import ManualClock
 from tests.concurrency import run_concurrently
+from tools.bench.measure import CallCounter
+from tools.localrun.dynamodb import client
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -23,12 +25,12 @@ if TYPE_CHECKING:
 def own_connection(endpoint: str, table_name: str) -> UserMetadata:
     """A store with a client of its own, as each concurrent Lambda would have."""
     dynamodb = client(endpoint)
-    return UserMetadata(Table(table_name, lambda: dynamodb))
+    return UserMetadata(MetadataStore(Table(table_name, lambda: dynamodb)))
 
 
 @pytest.fixture
 def metadata(dynamodb: DynamoDBClient, table_names: dict[str, str]) -> UserMetadata:
-    return UserMetadata(Table(table_names["UserMetadataTable"], lambda: dynamodb))
+    return UserMetadata(MetadataStore(Table(table_names["UserMetadataTable"], lambda: dynamodb)))
 
 
 def test_unknown_user_reads_as_empty(metadata: UserMetadata, unique_id: str) -> None:
@@ -152,11 +154,13 @@ def test_a_big_merge_that_loses_a_race_decides_again_on_what_won(
 ) -> None:
     """Between the big merge's read and its write, another client merges a key of its own and a key the
     big merge writes. Deterministic interleaving: the write fails on ``version``, the merge is made
-    again on the item the failure returned, and nothing is lost; the big merge, later, wins its key."""
+    again on the item the failure returned, after one pause on the service's clock (never the wall
+    clock's), and nothing is lost; the big merge, later, wins its key."""
     name = table_names["UserMetadataTable"]
     small = own_connection(dynamodb_endpoint, name)
     big_client = client(dynamodb_endpoint)
-    big = UserMetadata(Table(name, lambda: big_client))
+    clock = ManualClock()
+    big = UserMetadata(MetadataStore(Table(name, lambda: big_client), sleep=clock.sleep))
     size = MERGE_KEYS_PER_UPDATE * 3
     calls = CallCounter().attach(big_client)
     raced: list[int] = []
@@ -171,6 +175,7 @@ def test_a_big_merge_that_loses_a_race_decides_again_on_what_won(
     big_client.meta.events.register("before-call.dynamodb.UpdateItem", small_update_first)
     merged = big.update(unique_id, {f"big-{i}": i for i in range(size)})
     assert calls.calls == ["GetItem", "UpdateItem", "UpdateItem"]
+    assert len(clock.slept) == 1
     expected = {"seed": True, "small": 1, **{f"big-{i}": i for i in range(size)}}
     assert to_plain(merged) == expected
     assert to_plain(small.get(unique_id)) == expected

@@ -14,15 +14,15 @@ from authstate.documents.capped import weight
 from authstate.documents.expressions import encode_document
 from authstate.documents.jsondoc import size, to_plain
 from authstate.errors import AuthstateError
-from bench.measure import CallCounter, CapacityMeter
 from tests.integration.harness import SETTINGS, WINDOW, Harness, Items, legacy_session
+from tools.bench.measure import CallCounter, CapacityMeter
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
     from mypy_boto3_dynamodb import DynamoDBClient
 
 plain = to_plain
-#: How long a data item is kept past its session's expiry when its expiry is set (``services``).
+#: How long a data item is kept past its session's expiry when its expiry is set (``session_store``).
 MARGIN = SETTINGS.refresh_token_ttl_seconds // 2
 LIFETIME = SETTINGS.refresh_token_ttl_seconds
 #: About 300 KB of session data (one key; what DynamoDB bills is the item's size, however it is split).

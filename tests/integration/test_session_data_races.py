@@ -20,7 +20,7 @@ import pytest
 
 from authstate.documents.jsondoc import to_plain
 from authstate.errors import AuthstateError
-from authstate.sessions.model import IssuedTokens
+from authstate.recipe.session.model import IssuedTokens
 from tests.concurrency import run_concurrently
 from tests.integration.harness import SETTINGS, Harness, Items, error_code, legacy_session
 

@@ -13,13 +13,14 @@ import pytest
 from authstate.documents.jsondoc import size, to_plain
 from authstate.errors import AuthstateError
 from authstate.limits import MAX_SESSION_DATA_BYTES, MERGE_KEYS_PER_UPDATE
-from authstate.sessions.refresh_tokens import RefreshTokenCodec, load_mac_key
+from authstate.recipe.session.key_store import load_mac_key
+from authstate.recipe.session.refresh_tokens import RefreshTokenCodec
 from authstate.storage.table import Table
-from bench.measure import CallCounter
-from localrun.dynamodb import client
 from tests.concurrency import run_concurrently
 from tests.integration.harness import SETTINGS, WINDOW, Harness
 from tests.settings import settings_with
+from tools.bench.measure import CallCounter
+from tools.localrun.dynamodb import client
 
 plain = to_plain
 

@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 
 from authstate.storage.table import Table
-from localrun.process import local_server
-from localrun.template import Template
 from tests.coregen import CoreGen
 from tests.coreworld import CoreApp
 from tests.migration import databases
 from tests.migration.core_schema import CoreDb
+from tools.localrun.process import local_server
+from tools.localrun.template import Template
 from tools.migrate.target import Target
 
 API_KEY = "migration-test-key"

@@ -1,4 +1,4 @@
-"""PostgreSQL and MariaDB from Debian (scripts/setup-migration.sh), started by the tests as they start
+"""PostgreSQL and MariaDB from Debian (tools/scripts/setup-migration.sh), started by the tests as they start
 DynamoDB Local: each in a temporary directory, on a free loopback port, stopped however the tests end.
 PostgreSQL refuses to run as root, so as root its programs run as the ``postgres`` user."""
 
@@ -16,9 +16,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from localrun.dynamodb import free_port
+from tools.localrun.dynamodb import free_port
 
-SETUP = "scripts/setup-migration.sh installs them (Debian: apt-get install -y postgresql mariadb-server)"
+SETUP = (
+    "tools/scripts/setup-migration.sh installs them (Debian: apt-get install -y postgresql mariadb-server)"
+)
 
 
 def _wait(probe: Any, process: subprocess.Popen[bytes], log: Path, what: str, timeout: float = 60.0) -> None:

@@ -7,7 +7,7 @@ token, replayed, is theft. During the cutover's hold, a browser whose session th
 yet sees an error on its next call, not a sign-out, and goes on after the catch-up."""
 
 # mypy: disable-error-code="import-not-found"
-# (Playwright comes from scripts/setup-browser.sh, which make test-migration runs)
+# (Playwright comes from tools/scripts/setup-browser.sh, which make test-migration runs)
 
 from __future__ import annotations
 
@@ -21,15 +21,15 @@ import pytest
 import requests
 from playwright.sync_api import Browser, expect
 
-from localrun.dynamodb import free_port
-from localrun.process import serving
-from localrun.template import ROOT
 from tests.browser.conftest import browser  # noqa: F401 - the Chromium fixture, shared
 from tests.browser.tabs import Steps
 from tests.coreworld import CoreApp
 from tests.migration.conftest import API_KEY, CoreDatabase, Migrate, postgres_database
 from tests.migration.core_schema import DEFAULT_NAMES
 from tests.migration.standin import standin_core
+from tools.localrun.dynamodb import free_port
+from tools.localrun.process import serving
+from tools.localrun.template import ROOT
 
 EXAMPLE_APP = ROOT / "examples" / "app" / "app.py"
 

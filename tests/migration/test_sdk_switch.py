@@ -22,14 +22,14 @@ from urllib.parse import unquote
 
 import pytest
 
-from localrun.dynamodb import free_port
-from localrun.process import serving
 from tests.coreworld import CoreApp
 from tests.migration.conftest import API_KEY, CoreDatabase, Migrate, postgres_database
 from tests.migration.core_schema import DEFAULT_NAMES
 from tests.migration.standin import standin_core
 from tests.sdk.browser import Browser
 from tests.sdk.recorder import recording
+from tools.localrun.dynamodb import free_port
+from tools.localrun.process import serving
 
 NODE_DIR = Path(__file__).parent / "node"
 SDK_NODE_MODULES = Path(__file__).parents[1] / "sdk" / "node" / "node_modules"
@@ -140,7 +140,9 @@ def test_node_sdk_takes_a_core_sessions_cookies_across_the_switch(
     if node is None:
         pytest.skip("node is not on PATH: supertokens-node needs Node 20+")
     if not (SDK_NODE_MODULES / "supertokens-node").is_dir():
-        pytest.fail("tests/sdk/node/node_modules is missing: run scripts/setup.sh (npm ci in tests/sdk/node)")
+        pytest.fail(
+            "tests/sdk/node/node_modules is missing: run tools/scripts/setup.sh (npm ci in tests/sdk/node)"
+        )
     session = core_app.create("node-user", payload={"tier": "gold"}, data={"n": 1}, anti_csrf=True)
     core_app.metadata["node-user"] = json.dumps({"lang": "fr"})
     core_database.db.write_session(session)

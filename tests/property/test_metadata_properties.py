@@ -19,10 +19,9 @@ from authstate.documents.jsondoc import to_plain
 from authstate.documents.merge import merge
 from authstate.errors import AuthstateError
 from authstate.limits import MAX_KEY_BYTES, MERGE_KEYS_PER_UPDATE
-from authstate.metadata import UserMetadata
+from authstate.recipe.usermetadata.service import UserMetadata
+from authstate.recipe.usermetadata.store import MetadataStore
 from authstate.storage.table import Table
-from localrun.dynamodb import client
-from localrun.template import Template
 from tests.property.strategies import (
     assert_exactly_equal,
     bulk_updates,
@@ -33,6 +32,8 @@ from tests.property.strategies import (
     root_keys,
     updates,
 )
+from tools.localrun.dynamodb import client
+from tools.localrun.template import Template
 
 pytestmark = pytest.mark.dynamodb
 
@@ -66,7 +67,7 @@ def metadata(dynamodb_endpoint: str, template: Template) -> UserMetadata:
         CALLS[operation] = CALLS.get(operation, 0) + 1
 
     dynamodb.meta.events.register("before-call.dynamodb.*", count)
-    return UserMetadata(Table(template.table_name("UserMetadataTable"), lambda: dynamodb))
+    return UserMetadata(MetadataStore(Table(template.table_name("UserMetadataTable"), lambda: dynamodb)))
 
 
 def _new_user() -> str:

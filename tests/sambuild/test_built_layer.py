@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from localrun.template import ROOT, Template
 from tests.sambuild.wheels import installed_wheels, problems
+from tools.localrun.template import ROOT, Template
 
 pytestmark = pytest.mark.sam_build
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from localrun.dynamodb import free_port
-from localrun.process import local_server, serving
 from tests.sdk.recorder import CoreRecorder, recording
+from tools.localrun.dynamodb import free_port
+from tools.localrun.process import local_server, serving
 
 API_KEY = "sdk-test-key"
 CORE_OVERRIDE = "AUTHSTATE_SDK_CORE"

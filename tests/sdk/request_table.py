@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from localrun.template import ROOT
 from tests.sdk.recorder import Exchange
+from tools.localrun.template import ROOT
 
 TABLE = ROOT / "docs" / "cdi-requests.md"
 #: The requests sent without the CDI's headers: the querier's first call, and the JWKS (no header at all).

@@ -7,23 +7,26 @@ What the SDK's own cache means (design note §5): until its JWKS cache expires (
 4 hours by default), a route that verifies offline still accepts a token of the retired key; this test
 asserts that too, so the documented bound stays true.
 
-Its own authstate server (``SigningKeyCacheSeconds=1``) and DynamoDB: a rotation retires every key."""
+Its own authstate server (``SigningKeyCacheSeconds=1``) and DynamoDB: a rotation retires every key. The
+cache's bound passes by moving the server's clock (``serve --test-clock``) for the one call that must see
+the retired key refused, then back (the SDK's PyJWT refuses a token issued in its future); the CDI runs in
+one execution environment (``--max-environments 1``), so the environment that read the new keys then is
+the one that refreshes."""
 
 from __future__ import annotations
 
 import base64
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
 
-from localrun.process import local_server
 from tests.sdk.browser import Browser
 from tests.sdk.conftest import API_KEY, _serve_app
 from tests.sdk.recorder import CoreRecorder, recording
+from tools.localrun.process import local_server, set_clock
 
 pytestmark = pytest.mark.sdk
 
@@ -34,7 +37,13 @@ CACHE_SECONDS = 1
 def authstate_url(rotation_dynamodb_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("sdk-rotation") / "server.log"
     overrides = {"SigningKeyCacheSeconds": str(CACHE_SECONDS), "RefreshReuseWindowSeconds": "0"}
-    with local_server(rotation_dynamodb_endpoint, API_KEY, log, parameter_overrides=overrides) as url:
+    with local_server(
+        rotation_dynamodb_endpoint,
+        API_KEY,
+        log,
+        extra_args=["--test-clock", "--max-environments", "1"],
+        parameter_overrides=overrides,
+    ) as url:
         yield url
 
 
@@ -83,10 +92,13 @@ def test_an_sdk_with_a_cached_jwks_recovers_from_an_emergency_rotation_by_refres
         old_kid = kid(old_token)
 
         new_kid = rotate(authstate_url)
-        time.sleep(CACHE_SECONDS + 0.2)
         mark = rotation_core.mark()
 
-        refused = browser.get("/me-db")  # the core verifies: the retired key is refused
+        set_clock(authstate_url, CACHE_SECONDS + 1)  # the documented bound has passed
+        try:
+            refused = browser.get("/me-db")  # the core verifies: the retired key is refused
+        finally:
+            set_clock(authstate_url, 0)
         assert (refused.status_code, refused.json()) == (401, {"message": "try refresh token"})
         verify = rotation_core.calls("POST", "/recipe/session/verify", mark)
         assert [call.response["status"] for call in verify] == ["TRY_REFRESH_TOKEN"]

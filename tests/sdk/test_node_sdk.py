@@ -1,5 +1,5 @@
 """supertokens-node 24.0.3, unmodified (Express and the awsLambda wrappers): ``node --test`` on
-tests/sdk/node/sdk.test.js (installed by ``npm ci`` in ``scripts/setup.sh --tests``, which ``make test``
+tests/sdk/node/sdk.test.js (installed by ``npm ci`` in ``tools/scripts/setup.sh --tests``, which ``make test``
 runs), against the same core through the recording proxy; then what the core answered Node over the run."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def test_node_sdk_express_and_aws_lambda(core: CoreRecorder):
         pytest.skip("node is not on PATH: the supertokens-node test (tests/sdk/node) needs Node 20+")
     if not (NODE_DIR / "node_modules" / "supertokens-node").is_dir():
         pytest.fail(
-            "tests/sdk/node/node_modules is missing: run `make test`, or scripts/setup.sh --tests"
+            "tests/sdk/node/node_modules is missing: run `make test`, or tools/scripts/setup.sh --tests"
             " (npm ci in tests/sdk/node)"
         )
     env = {**os.environ, "AUTHSTATE_SDK_CONNECTION_URI": core.url, "AUTHSTATE_SDK_API_KEY": API_KEY}

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from localrun.dynamodb import free_port
-from localrun.process import serving
-from localrun.template import ROOT
 from tests.e2e.test_readme import items, matches
 from tests.sdk.conftest import API_KEY
 from tests.sdk.recorder import CoreRecorder
+from tools.localrun.dynamodb import free_port
+from tools.localrun.process import serving
+from tools.localrun.template import ROOT
 
 pytestmark = pytest.mark.sdk
 

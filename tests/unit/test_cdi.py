@@ -9,7 +9,7 @@ import pytest
 
 from authstate.cdi import answers, protocol
 from authstate.cdi.answers import ANSWERS, NotFound, Status, Text
-from authstate.cdi.models import RefreshAnswer, RegenerateAnswer, SessionTokens, VerifyAnswer
+from authstate.cdi.models.session import RefreshAnswer, RegenerateAnswer, SessionTokens, VerifyAnswer
 from authstate.errors import AuthstateError, ErrorCode
 
 

@@ -1,4 +1,4 @@
-"""The SuperTokens core's refresh tokens as authstate reads them (``sessions.core_tokens``): shapes, the
+"""The SuperTokens core's refresh tokens as authstate reads them (``recipe.session.core_tokens``): shapes, the
 codec's round trip, and the two real core-issued tokens (no keys exist for them: they must be parsed and
 refused cleanly). The codec against the JDK's own crypto is tests/integration/test_core_codec.py."""
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from authstate.errors import AuthstateError, ErrorCode
-from authstate.sessions.access_tokens import verify_access_token
-from authstate.sessions.core_tokens import (
+from authstate.recipe.session.access_tokens import verify_access_token
+from authstate.recipe.session.core_tokens import (
     CorePayload,
     open_core_refresh_token,
     parse_core_refresh_token,
@@ -114,7 +114,7 @@ def test_what_is_not_a_core_refresh_token(token: str):
 def test_a_core_shaped_token_that_is_not_genuine_is_invalid_never_anything_else(change: str):
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-    from authstate.sessions.core_tokens import _aes_key
+    from authstate.recipe.session.core_tokens import _aes_key
 
     def sealed(text: str) -> str:
         iv = b"\x01" * 12

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from authstate.security import SecurityEvent
-from localrun.template import ROOT, Template
+from tools.localrun.template import ROOT, Template
 
 NAMESPACE = "Authstate"
 CODE = [*sorted((ROOT / "functions").glob("*/app.py")), *sorted((ROOT / "layers/authstate").rglob("*.py"))]

@@ -45,7 +45,7 @@ from pydantic import BaseModel, ConfigDict
 
 from authstate.edge.app import AuthstateResolver, json_response
 from authstate.errors import AuthstateError, ErrorCode
-from localrun.gateway import Match, Target, build_event
+from tools.localrun.gateway import Match, Target, build_event
 
 #: The HTTP resolver's package; the AppSync resolvers' own exceptions are not raised by it.
 _OTHER_RESOLVERS = ("graphql_appsync", "events_appsync", "appsync", "bedrock_agent")

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from localrun.runtime import WithoutMetrics, function_output
+from tools.localrun.runtime import WithoutMetrics, function_output
 
 LOG = '{"level":"INFO","message":"request rejected"}'
 EMF = '{"_aws":{"Timestamp":1,"CloudWatchMetrics":[]},"ColdStart":[1.0]}'

@@ -7,8 +7,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from localrun.runtime import FunctionPool
-from localrun.template import FunctionSpec
+from tools.localrun.runtime import FunctionPool
+from tools.localrun.template import FunctionSpec
 
 #: Each environment loads the module afresh, so the id of its ENVIRONMENT object names the environment.
 HANDLER = """

@@ -11,7 +11,7 @@ import pytest
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from localrun.template import ROOT
+from tools.localrun.template import ROOT
 
 README = ROOT / "README.md"
 DOCUMENTS = sorted(

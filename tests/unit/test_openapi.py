@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from authstate.errors import ErrorCode
-from localrun.openapi import build_cdi_openapi, build_openapi, documented_functions
-from localrun.runtime import load_module
-from localrun.template import ROOT, Template
+from tools.localrun.openapi import build_cdi_openapi, build_openapi, documented_functions
+from tools.localrun.runtime import load_module
+from tools.localrun.template import ROOT, Template
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 

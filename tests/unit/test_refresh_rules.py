@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import pytest
 
 from authstate.errors import AuthstateError, ErrorCode
-from authstate.sessions.model import Session, UsedChild
-from authstate.sessions.refresh_tokens import RefreshToken, token_hash
-from authstate.sessions.rules import JoinBranch, RefreshVerdict, Theft, judge_refused_refresh
+from authstate.recipe.session.model import Session, UsedChild
+from authstate.recipe.session.refresh_tokens import RefreshToken, token_hash
+from authstate.recipe.session.rules import JoinBranch, RefreshVerdict, Theft, judge_refused_refresh
 
 NOW = 1_800_000_000
 WINDOW = 10

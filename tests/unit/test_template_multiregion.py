@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from localrun.template import Template
+from tools.localrun.template import Template
 from tools.template_variants import VARIANTS, variant
 
 REGIONAL = {

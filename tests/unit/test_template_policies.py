@@ -4,21 +4,21 @@ Changing a function's DynamoDB calls or its policy must change this table too, d
 from functions/<x>/app.py through the layer (``storage.table.Table``: get=GetItem, put=PutItem,
 update=UpdateItem, delete=DeleteItem, query=Query):
 
-- metadata (``metadata.UserMetadata``): GET reads (GetItem), DELETE deletes (DeleteItem); PATCH is
+- metadata (``recipe.usermetadata.store``): GET reads (GetItem), DELETE deletes (DeleteItem); PATCH is
   ``storage.documents.merge_document(create_if_missing)``: one UpdateItem (a merge over 200 keys reads
   first: GetItem), and a conditional PutItem for a user's first write.
-- signing keys (``sessions.keys.KeyRing``, partition ``signing-keys`` of the signing-keys table):
+- signing keys (``recipe.session.key_store.KeyRing``, partition ``signing-keys`` of the signing-keys table):
   minting (create, online merge, refresh) reads the keys with their private halves (Query) and creates
   the slot's key if missing (PutItem). Verifying and the JWKS read only the public attributes
   (``dynamodb:Attributes`` + ``Select: SPECIFIC_ATTRIBUTES``: ``[signing-keys:public]`` below), so they
   can never read a private key; the JWKS also creates keys (PutItem).
-- refresh-token MAC key (``sessions.refresh_tokens.load_mac_key``, partition ``refresh-token-mac``):
+- refresh-token MAC key (``recipe.session.key_store.load_mac_key``, partition ``refresh-token-mac``):
   create and refresh read it once per warm Lambda (GetItem) and create it if absent (PutItem). Only
   these two functions may touch that partition (``dynamodb:LeadingKeys``).
-- a SuperTokens core's refresh-token key (``sessions.core_sessions``, partition ``core-refresh-key``):
+- a SuperTokens core's refresh-token key (``recipe.session.core_sessions``, partition ``core-refresh-key``):
   only the functions that refresh (refresh, CDI) read it (GetItem); the importer writes it, with the
   operator's credentials, not a function's.
-- sessions (``sessions.store.SessionStore``): create = PutItem; verify with checkDatabase = GetItem +
+- sessions (``recipe.session.store.SessionStore``): create = PutItem; verify with checkDatabase = GetItem +
   an UpdateItem recording a child token's first use; payload merges = UpdateItem (a merge over 200 keys
   reads first: GetItem); refresh = UpdateItem, DeleteItem on theft; reads = GetItem; revocation =
   DeleteItem; listing = Query on the ``byUser`` index.
@@ -45,10 +45,10 @@ from typing import Any
 
 import pytest
 
-from authstate.sessions.core_sessions import CORE_KEY_PARTITION
-from authstate.sessions.keys import DEFAULT_PARTITION, PUBLIC_ATTRIBUTES
-from authstate.sessions.refresh_tokens import MAC_KEY_PARTITION
-from localrun.template import Template
+from authstate.recipe.session.core_sessions import CORE_KEY_PARTITION
+from authstate.recipe.session.key_store import MAC_KEY_PARTITION
+from authstate.recipe.session.signing_keys import DEFAULT_PARTITION, PUBLIC_ATTRIBUTES
+from tools.localrun.template import Template
 
 SECRET = "ApiKeySecret"
 META = "UserMetadataTable"
@@ -229,11 +229,16 @@ def test_no_function_has_a_role_or_managed_policy_of_its_own(functions: dict[str
 
 
 def test_the_unrouted_function_knows_every_route_of_the_api() -> None:
-    """API_ROUTES of the $default function (405 with Allow) lists exactly the template's routes."""
-    from authstate.edge.unrouted import parse_routes
+    """The layer's list of routes (the $default function's 405 with Allow) is the one generated from the
+    template's HttpApi events: `make routes` writes it again after a route is added or changed."""
+    from tools.api_routes import MODULE, render
+
+    assert MODULE.read_text() == render(), "edge/api_routes.py is stale: run `make routes`"
+
+
+def test_the_generated_routes_are_every_route_of_the_template_but_default() -> None:
+    from authstate.edge.api_routes import API_ROUTES
 
     template = Template.load()
-    routes = {(route.method, route.path) for spec in template.functions() for route in spec.routes}
-    routes.discard(("ANY", "$default"))
-    listed = parse_routes(template.function("UnroutedFunction").environment["API_ROUTES"])
-    assert sorted((route.method, route.path) for route in listed) == sorted(routes)
+    declared = {(route.method, route.path) for spec in template.functions() for route in spec.routes}
+    assert sorted(API_ROUTES) == sorted(declared - {("ANY", "$default")})

@@ -22,14 +22,14 @@ from authstate.limits import (
     MAX_ISSUER_BYTES,
     MAX_USER_ID_BYTES,
 )
-from authstate.sessions.access_tokens import (
+from authstate.recipe.session.access_tokens import (
     PROTECTED_CLAIMS,
+    SDK_CLAIMS,
     SUPERTOKENS_PROTECTED_CLAIMS,
     mint_access_token,
     verify_access_token,
 )
-from authstate.sessions.keys import SigningKey
-from authstate.sessions.service import SDK_CLAIMS
+from authstate.recipe.session.signing_keys import SigningKey
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey

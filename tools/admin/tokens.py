@@ -12,7 +12,7 @@ import jwt
 from jwt.algorithms import RSAAlgorithm
 
 from authstate.errors import AuthstateError
-from authstate.sessions.access_tokens import PROTECTED_CLAIMS, verify_access_token
+from authstate.recipe.session.access_tokens import PROTECTED_CLAIMS, verify_access_token
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey

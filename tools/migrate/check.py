@@ -14,18 +14,19 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from authstate.errors import AuthstateError
-from authstate.sessions.access_tokens import verify_access_token
-from authstate.sessions.core_sessions import CoreSessions
-from authstate.sessions.core_tokens import (
+from authstate.recipe.session.access_tokens import verify_access_token
+from authstate.recipe.session.core_sessions import CoreSessions
+from authstate.recipe.session.core_tokens import (
     is_core_hash,
     open_core_refresh_token,
     parse_core_refresh_token,
     sha256_hex,
     stored_core_hash,
 )
-from authstate.sessions.keys import KeyRing
-from authstate.sessions.refresh_tokens import token_hash
-from authstate.sessions.store import SessionStore
+from authstate.recipe.session.data_store import DataStore
+from authstate.recipe.session.key_store import KeyRing
+from authstate.recipe.session.refresh_tokens import token_hash
+from authstate.recipe.session.store import SessionStore
 from authstate.storage.table import Table
 
 
@@ -65,7 +66,7 @@ def check(
     )
     # check reads sessions' own items only (``get`` without data) and writes nothing: the store never
     # reaches a data item, so the sessions table stands in for the session-data table it is not given.
-    store = SessionStore(sessions, sessions, data_margin=0)
+    store = SessionStore(sessions, DataStore(sessions, sessions, data_margin=0))
     key = CoreSessions(store, sessions, keys).key(now)
     if key is None:
         verdict.say(

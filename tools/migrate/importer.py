@@ -27,10 +27,10 @@ from authstate.documents.expressions import decode_document
 from authstate.documents.jsondoc import dumps, parse_object
 from authstate.errors import AuthstateError, ErrorCode
 from authstate.limits import MAX_NESTING_DEPTH
-from authstate.metadata import DOCUMENT
-from authstate.sessions.core_sessions import IMPORTED_AT
-from authstate.sessions.core_tokens import CORE_HASH_PREFIX, is_core_hash
-from authstate.sessions.keys import CLOCK_SKEW_SECONDS
+from authstate.recipe.session.core_sessions import IMPORTED_AT
+from authstate.recipe.session.core_tokens import CORE_HASH_PREFIX, is_core_hash
+from authstate.recipe.session.signing_keys import CLOCK_SKEW_SECONDS
+from authstate.recipe.usermetadata.store import DOCUMENT
 from tools.migrate.ledger import GONE, IMPORTED, PHASES, REFUSED, Ledger, Run
 from tools.migrate.plan import (
     REASONS,

@@ -1,5 +1,5 @@
 """What the importer makes of each row of the core's database: an authstate item, or a refusal with its
-reason. Pure (no I/O): the rules are authstate's own (``sessions.rules``, ``documents.jsondoc``,
+reason. Pure (no I/O): the rules are authstate's own (``recipe.session.rules``, ``documents.jsondoc``,
 ``identifiers``), so nothing is imported that authstate would refuse to create.
 """
 
@@ -18,12 +18,12 @@ from authstate.documents.merge import merge
 from authstate.errors import AuthstateError, ErrorCode
 from authstate.identifiers import is_session_handle, is_tenant_id
 from authstate.limits import MAX_NESTING_DEPTH
-from authstate.sessions import rules
-from authstate.sessions.core_sessions import IMPORTED_AT
-from authstate.sessions.core_tokens import is_core_hash2, stored_core_hash
-from authstate.sessions.model import Session
-from authstate.sessions.service import SDK_CLAIMS
-from authstate.sessions.store import session_item
+from authstate.recipe.session import rules
+from authstate.recipe.session.access_tokens import SDK_CLAIMS
+from authstate.recipe.session.core_sessions import IMPORTED_AT
+from authstate.recipe.session.core_tokens import is_core_hash2, stored_core_hash
+from authstate.recipe.session.items import session_item
+from authstate.recipe.session.model import Session
 from authstate.storage.table import Item
 
 #: Why a row is not imported. Each refusal in the report names one of these.

@@ -11,8 +11,7 @@ from typing import Any, Literal
 
 from authstate.documents.expressions import UpdateBuilder, encode_document, encode_value
 from authstate.identifiers import user_id_key
-from authstate.metadata import DOCUMENT
-from authstate.sessions.core_sessions import (
+from authstate.recipe.session.core_sessions import (
     CORE_KEY_PARTITION,
     IMPORTED_AT,
     CoreRefreshKey,
@@ -20,11 +19,11 @@ from authstate.sessions.core_sessions import (
     core_key_item,
     core_key_key,
     imported_key_item,
-    session_key,
 )
-from authstate.sessions.core_tokens import is_core_hash
-from authstate.sessions.keys import DEFAULT_PARTITION, IMPORTED_SORT_KEY_PREFIX
-from authstate.sessions.store import DATA, DATA_COUNTED, PAYLOAD, PAYLOAD_COUNTED
+from authstate.recipe.session.core_tokens import is_core_hash
+from authstate.recipe.session.items import DATA, DATA_COUNTED, PAYLOAD, PAYLOAD_COUNTED, session_key
+from authstate.recipe.session.signing_keys import DEFAULT_PARTITION, IMPORTED_SORT_KEY_PREFIX
+from authstate.recipe.usermetadata.store import DOCUMENT
 from authstate.storage.table import ConditionFailed, Item, Table, dynamodb_errors
 from tools.migrate.plan import PlannedSession
 

@@ -42,7 +42,7 @@ MAX_SESSION_DATA_BYTES: Final = 350_000
 MAX_CUSTOM_CLAIMS_BYTES_CEILING: Final = 16_384
 #: Longest access token a request may carry. Every token the service can mint is shorter: the custom
 #: claims at most at the ceiling above, plus protected claims bounded by the user id, tenant and
-#: issuer limits, base64url-encoded, plus header and signature (``sessions.rules`` proves the bound).
+#: issuer limits, base64url-encoded, plus header and signature (``recipe.session.rules`` proves the bound).
 MAX_ACCESS_TOKEN_CHARS: Final = 32_768
 #: Longest refresh token or anti-CSRF token a request may carry.
 MAX_OPAQUE_TOKEN_CHARS: Final = 512

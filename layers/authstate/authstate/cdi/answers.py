@@ -22,7 +22,13 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import BaseModel, RootModel
 
-from authstate.cdi.models import NoSuchRoute, TheftSession, TokenTheftDetected, TryRefreshToken, Unauthorised
+from authstate.cdi.models.common import (
+    NoSuchRoute,
+    TheftSession,
+    TokenTheftDetected,
+    TryRefreshToken,
+    Unauthorised,
+)
 from authstate.cdi.protocol import CDI_VERSIONS, SUPPORTED_RECIPES
 from authstate.edge.app import logger, respond
 from authstate.errors import AuthstateError

@@ -16,7 +16,7 @@ from typing import Any, Final
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from authstate import services
+from authstate import providers
 from authstate.cdi import answers, protocol
 from authstate.cdi.router import STATUSES, CdiRouter
 from authstate.edge.app import AuthstateResolver, decode_body, encode_path, logger, request_headers
@@ -54,7 +54,7 @@ class CdiResolver(AuthstateResolver):
             path = f"/{protocol.PUBLIC_TENANT}{path}"
         headers = request_headers(event)
         if path not in self._public:
-            require_api_key(headers, services.settings())
+            require_api_key(headers, providers.settings())
         refused = protocol.version_refusal(
             headers.get("cdi-version"), any_supported=path in self._unversioned
         )

@@ -1,6 +1,6 @@
 """The Core Driver Interface's own rules, as SuperTokens' core (11.x, the CDI 5.4 core) applies them:
-which ``cdi-version`` a request may name, what a tenant id and a user id may be. Pure functions; the
-file names are of supertokens-core's ``src/main/java/io/supertokens/``."""
+which ``cdi-version`` a request may name, what a tenant id and a user id may be. Pure functions (no I/O);
+the file names are of supertokens-core's ``src/main/java/io/supertokens/``."""
 
 from __future__ import annotations
 

@@ -15,6 +15,8 @@ from typing import Any
 from authstate.documents.jsondoc import StoredJson, dumps
 
 type AttributeValue = dict[str, Any]
+#: An item as DynamoDB's low-level API writes it (attribute name to attribute value).
+type Item = dict[str, Any]
 
 #: DynamoDB's own expression limits (bytes of one expression string; clauses are kept well under its
 #: 300 operators). Merges are cut into parts that fit (``MERGE_KEYS_PER_UPDATE``), so these only guard.

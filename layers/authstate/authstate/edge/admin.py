@@ -7,16 +7,16 @@ The event is a JSON object; the answer is ``{"status": "OK", ...}`` or ``{"statu
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Annotated, Any, cast
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from authstate import services
+from authstate import providers
 from authstate.edge.app import logger, metrics
 from authstate.errors import AuthstateError, ErrorCode
+from authstate.recipe.session import providers as session_providers
 
 type Operation = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -43,7 +43,8 @@ def rotate_signing_keys(event: dict[str, Any] | None) -> dict[str, Any]:
         where = ".".join(str(part) for part in first["loc"]) or "event"
         return _refused(AuthstateError(ErrorCode.VALIDATION_ERROR, f"{where}: {first['msg']}"))
     try:
-        rotation = services.verifying_keyring().rotate_now(time.time(), reason=request.reason)
+        keys = session_providers.verifying_keyring()
+        rotation = keys.rotate_now(providers.clock()(), reason=request.reason)
     except AuthstateError as error:
         logger.error("signing-key rotation failed", extra={"code": str(error.code)})
         return _refused(error)
@@ -51,7 +52,7 @@ def rotate_signing_keys(event: dict[str, Any] | None) -> dict[str, Any]:
         "status": "OK",
         "kid": rotation.kid,
         "retiredKids": rotation.retired,
-        "effectiveWithinSeconds": services.settings().signing_key_cache_seconds,
+        "effectiveWithinSeconds": providers.settings().signing_key_cache_seconds,
     }
 
 

@@ -32,14 +32,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from authstate import services
+from authstate import providers
 from authstate.documents.jsondoc import dumps, parse_body
 from authstate.edge.auth import require_api_key
 from authstate.edge.unrouted import api_routes, literal_path_error
 from authstate.errors import AuthstateError, ErrorCode, InternalError
 from authstate.identifiers import SESSION_HANDLE_EXAMPLE, TENANT_ID_RULE, USER_ID_RULE, looks_like_jwt
 from authstate.limits import MAX_BODY_BYTES
-from authstate.sessions.refresh_tokens import access_token_as_refresh_token
+from authstate.recipe.session.refresh_tokens import access_token_as_refresh_token
 
 logger = Logger()
 metrics = Metrics()
@@ -146,7 +146,7 @@ class AuthstateResolver(APIGatewayHttpResolver):
     def _admit(self, event: dict[str, Any]) -> dict[str, Any]:
         headers = request_headers(event)
         if self.requires_api_key:
-            require_api_key(headers, services.settings())
+            require_api_key(headers, providers.settings())
         decode_body(event)
         content_type = headers.get("content-type")
         method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()

@@ -1,6 +1,7 @@
 """Each route's documented responses: its success model and the error codes it can answer, grouped by
-what the route does. The OpenAPI document is built from these (and a test checks that every
-:class:`ErrorCode` is documented somewhere)."""
+what the route does: here the groups every recipe's routes share, in ``edge.session.responses`` and
+``edge.usermetadata.responses`` each recipe's own. The OpenAPI document is built from these (and a test
+checks that every :class:`ErrorCode` is documented somewhere)."""
 
 from __future__ import annotations
 
@@ -34,44 +35,7 @@ BODY: ErrorGroup = (
 DOCUMENT_WRITE: ErrorGroup = (E.INVALID_KEY,)
 #: Root-level merges (a bounded update; a merge that reads first may lose races, then retries).
 MERGE: ErrorGroup = (E.TOO_MANY_KEYS, E.CONFLICT)
-#: A user's metadata, all of which lives in one item.
-METADATA_WRITE: ErrorGroup = (E.ITEM_TOO_LARGE,)
-#: Writes of custom access-token claims.
-CLAIMS: ErrorGroup = (E.PROTECTED_CLAIM, E.ACCESS_TOKEN_PAYLOAD_TOO_LARGE)
-#: Writes of session data.
-SESSION_DATA: ErrorGroup = (E.SESSION_DATA_TOO_LARGE,)
-#: Routes that verify an access token.
-ACCESS_TOKEN: ErrorGroup = (
-    E.TOKEN_MALFORMED,
-    E.TOKEN_ALGORITHM_NOT_ALLOWED,
-    E.TOKEN_KEY_UNKNOWN,
-    E.TOKEN_SIGNATURE_INVALID,
-    E.TOKEN_CLAIMS_INVALID,
-    E.TOKEN_EXPIRED,
-    E.TOKEN_NOT_YET_VALID,
-    E.ANTI_CSRF_FAILED,
-)
-#: Online calls that need the session to be live.
-ONLINE: ErrorGroup = (E.SESSION_REVOKED,)
-#: Offline calls by handle that need the session to be live.
-OFFLINE: ErrorGroup = (E.SESSION_NOT_FOUND,)
-#: Routes that mint an access token (and may create this slot's signing key).
-MINT: ErrorGroup = (E.SIGNING_KEY_UNAVAILABLE,)
-REFRESH: ErrorGroup = (
-    E.REFRESH_TOKEN_INVALID,
-    E.SESSION_REVOKED,
-    E.SESSION_EXPIRED,
-    E.TOKEN_THEFT_DETECTED,
-    E.ACCESS_TOKEN_PAYLOAD_TOO_LARGE,
-    E.CONFLICT,
-    E.CUTOVER_IN_PROGRESS,
-)
 USER_ID_PATH: ErrorGroup = (E.INVALID_USER_ID,)
-HANDLE_PATH: ErrorGroup = (E.INVALID_SESSION_HANDLE,)
-#: ``/sessions/{sessionHandle}`` itself, which API Gateway also hands ``GET /sessions/verify`` and the
-#: like: a literal path of another route is that path's 405.
-SESSION_PATH: ErrorGroup = (*HANDLE_PATH, E.METHOD_NOT_ALLOWED)
-TENANT_QUERY: ErrorGroup = (E.INVALID_TENANT_ID,)
 #: The ``$default`` route: a path or method no other route has.
 UNROUTED: ErrorGroup = (E.ROUTE_NOT_FOUND, E.METHOD_NOT_ALLOWED)
 

@@ -2,20 +2,20 @@
 methods, 404 ``ROUTE_NOT_FOUND`` otherwise (naming ``/cdi`` for a SuperTokens Core Driver Interface
 path: an SDK whose ``connection_uri`` lacks it), all as ``{"code", "message"}`` JSON.
 
-API Gateway sends such requests to the ``$default`` route. Every function gets the API's routes (method
-and path template, API Gateway form) in ``API_ROUTES``; a unit test keeps that list equal to the
-template's HttpApi events. Besides the ``$default`` function, a route with a path parameter uses it: API
-Gateway hands ``GET /sessions/verify`` to ``GET /sessions/{sessionHandle}``, which answers the 405 of
+API Gateway sends such requests to the ``$default`` route. The API's routes (method and path template,
+API Gateway form) are ``edge.api_routes``, generated from the template's HttpApi events. Besides the
+``$default`` function, a route with a path parameter uses them: API Gateway hands
+``GET /sessions/verify`` to ``GET /sessions/{sessionHandle}``, which answers the 405 of
 ``/sessions/verify`` rather than "verify is not a session handle"."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property
 
+from authstate.edge.api_routes import API_ROUTES
 from authstate.errors import AuthstateError, ErrorCode
 
 
@@ -37,19 +37,10 @@ class ApiRoute:
         return re.compile(regex + r"\Z")
 
 
-def parse_routes(text: str) -> list[ApiRoute]:
-    """``GET /a,POST /a/{b}`` (``API_ROUTES``)."""
-    routes = []
-    for entry in filter(None, (part.strip() for part in text.split(","))):
-        method, _, path = entry.partition(" ")
-        routes.append(ApiRoute(method.upper(), path))
-    return routes
-
-
 @cache
 def api_routes() -> list[ApiRoute]:
-    """The API's routes, from this function's ``API_ROUTES``."""
-    return parse_routes(os.environ.get("API_ROUTES", ""))
+    """The API's routes (``edge.api_routes``, generated from the template)."""
+    return [ApiRoute(method, path) for method, path in API_ROUTES]
 
 
 #: What SuperTokens' SDKs ask their core (CDI 5.4), optionally under ``/appid-<x>`` and a tenant id.

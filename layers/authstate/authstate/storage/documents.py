@@ -20,11 +20,11 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from authstate.documents import capped
 from authstate.documents.expressions import UpdateBuilder, decode_document, encode_document
+from authstate.documents.items import Cap, CapExceeded, Counted, Merged, Precondition, counted_attributes
 from authstate.documents.merge import merge
 from authstate.errors import AuthstateError, ErrorCode
 from authstate.limits import MAX_CREATE_ATTEMPTS, MAX_MERGE_ATTEMPTS, MERGE_KEYS_PER_UPDATE
@@ -32,72 +32,6 @@ from authstate.storage.table import ConditionFailed, Item, ReturnValue, Table
 
 #: First pause between two attempts of a merge that lost a race, in seconds (doubled each time, jittered).
 RETRY_PAUSE = 0.004
-
-
-class Precondition:
-    """An extra condition on a document write (e.g. "the session is live"): ConditionExpression
-    clauses added to its UpdateItem, and the same test on an item in hand (a merge that reads first
-    decides on it)."""
-
-    def add_to(self, builder: UpdateBuilder) -> None:
-        raise NotImplementedError
-
-    def holds(self, item: Item) -> bool:
-        raise NotImplementedError
-
-
-@dataclass(frozen=True)
-class Counted:
-    """Where a capped document keeps its bookkeeping, beside it in the same item: ``count`` (never
-    below the document's weight) and ``epoch`` (bumped by every write that reads first or overwrites).
-    Generic: any item's document can have them."""
-
-    count: str
-    epoch: str
-
-    @classmethod
-    def beside(cls, attribute: str) -> Counted:
-        """The attributes named after the document's (``payloadBytes``, ``payloadEpoch``)."""
-        return cls(f"{attribute}Bytes", f"{attribute}Epoch")
-
-    def capped_at(self, limit: int) -> Cap:
-        return Cap(self.count, self.epoch, limit)
-
-
-@dataclass(frozen=True)
-class Cap(Counted):
-    """A counted document's cap, in bytes of compact JSON."""
-
-    limit: int
-
-
-class CapExceeded(Exception):
-    """The merge would take its document past the cap; nothing was written. ``size``: what it would be."""
-
-    def __init__(self, size: int, limit: int) -> None:
-        super().__init__(f"{size} bytes; the limit is {limit}")
-        self.size = size
-        self.limit = limit
-
-
-@dataclass(frozen=True)
-class Merged:
-    """A merge as written: ``item`` the whole item right after it, ``document`` the merged document
-    (both empty/``None`` when the merge was asked to return nothing); ``created``: it was the item's
-    first write."""
-
-    item: Item
-    document: dict[str, Any] | None
-    created: bool = False
-
-
-def counted_attributes(attribute: str, document: Mapping[str, Any], counted: Counted) -> Item:
-    """A new item's counted document: the map, its exact count, the first epoch."""
-    return {
-        attribute: encode_document(document),
-        counted.count: {"N": str(capped.weight(document))},
-        counted.epoch: {"N": "1"},
-    }
 
 
 def merge_document(
@@ -112,6 +46,7 @@ def merge_document(
     create_if_missing: bool = False,
     created_with: Item | None = None,
     return_document: bool = True,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> Merged:
     """Root-level merge of ``update`` into the document ``attribute`` of one item, all or nothing.
 
@@ -121,10 +56,11 @@ def merge_document(
     - Item missing and ``create_if_missing``: a conditional put of the update (a first write), with
       the attributes ``created_with`` beside it.
     - ``return_document=False``: nothing is asked back (``Merged({}, None)``).
+    - ``sleep``: how a write that lost a race waits before it tries again (a test's clock skips it).
     Raises :class:`ConditionFailed` (with the item as it was) if the item or the precondition does
     not hold, ``409 CONFLICT`` if concurrent writes keep winning ``MAX_MERGE_ATTEMPTS`` times."""
     merger = _Merger(
-        table, key, attribute, update, cap, must_fit, precondition, return_document, created_with or {}
+        table, key, attribute, update, cap, must_fit, precondition, return_document, created_with or {}, sleep
     )
     for _ in range(MAX_CREATE_ATTEMPTS):
         item = merger.whole(table.get(key)) if len(update) > MERGE_KEYS_PER_UPDATE else merger.fast()
@@ -209,9 +145,10 @@ class _Merger:
         precondition: Precondition | None,
         return_document: bool,
         created_with: Item,
+        sleep: Callable[[float], None],
     ) -> None:
         self.table, self.key, self.attribute, self.update = table, key, attribute, update
-        self.cap, self.must_fit, self.precondition = cap, must_fit, precondition
+        self.cap, self.must_fit, self.precondition, self.sleep = cap, must_fit, precondition, sleep
         self.returns: ReturnValue = "ALL_NEW" if return_document else "NONE"
         self.created_with = created_with
 
@@ -310,7 +247,7 @@ class _Merger:
                 return self._write(build(item))
             except ConditionFailed as failure:
                 item = failure.item
-                _pause(attempt)
+                self.sleep(_pause(attempt))
         raise _conflict()
 
     def _decide(self, cap: Cap, document: Mapping[str, Any], count: int | None) -> capped.Accepted:
@@ -351,9 +288,9 @@ def _number(item: Item, attribute: str) -> int | None:
     return None if value is None else int(value["N"])
 
 
-def _pause(attempt: int) -> None:
+def _pause(attempt: int) -> float:
     """Full jitter: a random pause up to ``RETRY_PAUSE * 2**attempt``, so racing writers spread out."""
-    time.sleep(random.uniform(0, RETRY_PAUSE * 2**attempt))  # noqa: S311 - not a secret
+    return random.uniform(0, RETRY_PAUSE * 2**attempt)  # noqa: S311 - not a secret
 
 
 def _conflict() -> AuthstateError:

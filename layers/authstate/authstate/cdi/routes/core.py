@@ -9,18 +9,20 @@ from typing import Annotated, Final
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
 
-from authstate import services
 from authstate.cdi.answers import text_response
-from authstate.cdi.models import ApiVersions, Jwks, UnknownUserId, UserIdQuery
+from authstate.cdi.models.common import UserIdQuery
+from authstate.cdi.models.core import ApiVersions, UnknownUserId
+from authstate.cdi.models.jwt import Jwks
 from authstate.cdi.protocol import CDI_VERSIONS
 from authstate.cdi.router import CdiRouter
 from authstate.edge.app import metrics, respond
-from authstate.sessions.jwts import JwtSigner
+from authstate.recipe.session import providers as session_providers
+from authstate.recipe.session.jwts import JwtSigner
 
 router = CdiRouter("Core")
-Signer = Annotated[JwtSigner, Depends(services.jwt_signer)]
+Signer = Annotated[JwtSigner, Depends(session_providers.jwt_signer)]
 #: As the core says it (``JWKSPublicAPI.java``), so that the SDKs read the max-age (the Python SDK's
-#: pattern wants it first); a key is listed 15 minutes before it signs (``keys.PUBLISH_AHEAD_SECONDS``).
+#: pattern wants it first); a key is listed 15 minutes before it signs (``key_store.PUBLISH_AHEAD_SECONDS``).
 JWKS_CACHE_CONTROL: Final = "max-age=300, must-revalidate"
 
 

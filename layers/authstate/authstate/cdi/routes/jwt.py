@@ -9,15 +9,21 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
 
-from authstate import services
-from authstate.cdi.models import CreatedJwt, CreateJwtAnswer, CreateJwtRequest, JwksOk, UnsupportedAlgorithm
+from authstate.cdi.models.jwt import (
+    CreatedJwt,
+    CreateJwtAnswer,
+    CreateJwtRequest,
+    JwksOk,
+    UnsupportedAlgorithm,
+)
 from authstate.cdi.router import CdiRouter
 from authstate.edge.app import metrics, respond
-from authstate.sessions.access_tokens import ALGORITHM
-from authstate.sessions.jwts import JwtSigner
+from authstate.recipe.session import providers as session_providers
+from authstate.recipe.session.access_tokens import ALGORITHM
+from authstate.recipe.session.jwts import JwtSigner
 
 router = CdiRouter("JWT")
-Signer = Annotated[JwtSigner, Depends(services.jwt_signer)]
+Signer = Annotated[JwtSigner, Depends(session_providers.jwt_signer)]
 
 
 @router.answers(

@@ -5,19 +5,18 @@ result; refusals are the services' errors, answered by ``answers``."""
 
 from __future__ import annotations
 
-import time
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
 
-from authstate import services
-from authstate.cdi import shapes
-from authstate.cdi.models import (
+from authstate import providers
+from authstate.cdi.models import session as shapes
+from authstate.cdi.models.common import Ok, TenantIdPath, UserIdQuery
+from authstate.cdi.models.session import (
     AccessTokenPayloadRequest,
     CreateSessionRequest,
     HandleQuery,
-    Ok,
     QueryFlag,
     RefreshAnswer,
     RefreshSessionRequest,
@@ -29,9 +28,7 @@ from authstate.cdi.models import (
     SessionHandlesRevoked,
     SessionInformationAnswer,
     SessionTokens,
-    TenantIdPath,
     UpdateAnswer,
-    UserIdQuery,
     VerifyAnswer,
     VerifySessionRequest,
 )
@@ -41,16 +38,18 @@ from authstate.documents.merge import with_nulls_kept
 from authstate.edge.app import metrics, respond
 from authstate.errors import AuthstateError, ErrorCode
 from authstate.identifiers import is_session_handle
-from authstate.sessions.service import SDK_CLAIMS, Sessions
+from authstate.recipe.session import providers as session_providers
+from authstate.recipe.session.access_tokens import SDK_CLAIMS
+from authstate.recipe.session.service import Sessions
 
 router = CdiRouter("Session")
 #: Sessions that may mint (verification answers a replacement token, as the core does).
-Minting = Annotated[Sessions, Depends(services.sessions)]
-Configured = Annotated[Settings, Depends(services.settings)]
+Minting = Annotated[Sessions, Depends(session_providers.sessions)]
+Configured = Annotated[Settings, Depends(providers.settings)]
 
 
 def _now_ms() -> int:
-    return int(time.time() * 1000)
+    return int(providers.clock()() * 1000)
 
 
 def _handle(handle: str) -> str:

@@ -8,14 +8,15 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
 
-from authstate import services
-from authstate.cdi.models import Metadata, MetadataRemoveRequest, MetadataUpdateRequest, Ok, UserIdQuery
+from authstate.cdi.models.common import Ok, UserIdQuery
+from authstate.cdi.models.usermetadata import Metadata, MetadataRemoveRequest, MetadataUpdateRequest
 from authstate.cdi.router import CdiRouter
 from authstate.edge.app import metrics, respond
-from authstate.metadata import UserMetadata
+from authstate.recipe.usermetadata import providers as metadata_providers
+from authstate.recipe.usermetadata.service import UserMetadata
 
 router = CdiRouter("User metadata")
-Metadatas = Annotated[UserMetadata, Depends(services.user_metadata)]
+Metadatas = Annotated[UserMetadata, Depends(metadata_providers.user_metadata)]
 
 
 @router.answers("GET", "/recipe/user/metadata", answer=Metadata, summary="A user's metadata ({} if none)")

@@ -1,0 +1,1 @@
+"""User metadata: one JSON document per user, shared by all tenants and sessions."""
