@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tools.localrun.events import EVENTS_DIR, EventCase, load_cases
+from tools.localrun.events import EVENTS_DIR, EventCase, error_code, load_cases, response_body
 from tools.localrun.template import ROOT, Template
 
 CASES = load_cases()
@@ -55,5 +55,5 @@ def test_event_answers_what_the_table_says(case: EventCase, dynamodb_endpoint: s
     )
     assert result.returncode == 0, result.stderr
     response = json.loads(result.stdout)
-    body = json.loads(response["body"])
-    assert (response["statusCode"], body.get("code")) == (case.status, case.code), body
+    body = response_body(response)
+    assert (response["statusCode"], error_code(body)) == (case.status, case.code), body

@@ -26,7 +26,7 @@ from authstate.recipe.usermetadata import providers as metadata_providers
 from authstate.recipe.usermetadata.service import UserMetadata
 from authstate.recipe.usermetadata.store import MetadataStore
 from tests.clock import ManualClock
-from tools.localrun.events import EventCase
+from tools.localrun.events import EventCase, error_code, response_body
 from tools.localrun.runtime import (
     DEFAULT_API_KEY,
     UNSET_LOCALLY,
@@ -93,7 +93,7 @@ class Answer:
 
     @property
     def code(self) -> str | None:
-        return self.body.get("code") if isinstance(self.body, dict) and self.status >= 400 else None
+        return error_code(self.body) if self.status >= 400 else None
 
 
 class Handlers:
@@ -116,10 +116,7 @@ class Handlers:
     def invoke(self, function: str, event: dict[str, Any]) -> Answer:
         context = LambdaContext(function_name=function, deadline_ms=2**62)
         response = self.module(function).lambda_handler(event, context)
-        text = response.get("body") or ""
-        return Answer(
-            response["statusCode"], json.loads(text) if text else None, dict(response.get("headers", {}))
-        )
+        return Answer(response["statusCode"], response_body(response), dict(response.get("headers", {})))
 
     def invoke_case(self, case: EventCase, *, body: Any = None, path: str | None = None) -> Answer:
         """The event of ``case``; ``body``: a JSON body in place of its own; ``path``: another path of

@@ -5,9 +5,12 @@ row, and tests/e2e/test_events.py invokes every event and checks its row."""
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tools.localrun.template import ROOT
 
@@ -74,3 +77,18 @@ def render(cases: list[EventCase]) -> str:
         for row in rows
     ]
     return "\n".join(lines) + "\n"
+
+
+def response_body(response: Mapping[str, Any]) -> Any:
+    """A Lambda proxy response's body: JSON when its Content-Type says so (the native API, the CDI's
+    answers), else its text (the CDI's plain-text errors, as SuperTokens' core writes them)."""
+    text = str(response.get("body") or "")
+    headers = {str(name).lower(): str(value) for name, value in (response.get("headers") or {}).items()}
+    if headers.get("content-type", "").split(";", 1)[0].strip() == "application/json" and text:
+        return json.loads(text)
+    return text or None
+
+
+def error_code(body: Any) -> str | None:
+    """The ``code`` of an error body (native errors are ``{"code", "message"}``), else ``None``."""
+    return body.get("code") if isinstance(body, dict) else None

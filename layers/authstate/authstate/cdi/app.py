@@ -11,10 +11,12 @@ against the routes' models (``routes/``), and every error is answered from ``ans
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from authstate import providers
 from authstate.cdi import answers, protocol
@@ -37,11 +39,19 @@ class CdiResolver(AuthstateResolver):
         self._public: set[str] = set()
         self._unversioned: set[str] = set()
         self._tenant_routes: set[tuple[str, str]] = set()
+        self._path = ""
         for router in routers:
             self.include_router(router)
             self._public |= router.public_paths
             self._unversioned |= router.unversioned_paths
             self._tenant_routes |= router.tenant_routes
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        # The path as requested, for answers given before Powertools has taken the event in (it keeps
+        # its current event process-wide: absent on a cold start, the previous request's when warm).
+        http = event.get("requestContext", {}).get("http", {})
+        self._path = str(http.get("path") or event.get("rawPath", ""))
+        return super().resolve(event, context)
 
     def _admit(self, event: dict[str, Any]) -> dict[str, Any]:
         method = str(event.get("requestContext", {}).get("http", {}).get("method", "")).upper()
@@ -73,7 +83,7 @@ class CdiResolver(AuthstateResolver):
         return answers.answer(error, frozenset(extensions.get(STATUSES, ())), self._requested_path())
 
     def _requested_path(self) -> str:
-        return str(self.current_event.request_context.http.path or self.current_event.raw_path)
+        return self._path
 
     def _validation_error(self, error: RequestValidationError) -> Response[str]:
         return answers.text_response(400, answers.invalid_input(error))
