@@ -38,9 +38,11 @@ sam-validate: setup-sam  ## template.yaml, and its multi-Region variants (tools/
 	$(PY) -m tools.template_variants .aws-sam/variants >/dev/null
 	for template in .aws-sam/variants/*.json; do .venv-sam/bin/sam validate --lint --template $$template || exit 1; done
 
-sam-build: setup-sam  ## the template's architecture into .aws-sam/build, x86_64 into .aws-sam/build-x86_64 (no Docker; needs python3.13 on PATH: the dev venv provides it), each layer's native wheels checked
+sam-build: setup-sam  ## the template's architecture into .aws-sam/build, x86_64 into .aws-sam/build-x86_64 (no Docker; needs python3.13 on PATH: the dev venv provides it), byte-compiled, each layer's native wheels checked
 	.venv-sam/bin/sam build
 	.venv-sam/bin/sam build --build-dir .aws-sam/build-x86_64 --parameter-overrides Architecture=x86_64
+	@# sam build ships no bytecode, and Lambda's code is read-only: without this, every cold start compiles every module
+	$(PY) -m compileall -q -j0 --invalidation-mode unchecked-hash .aws-sam/build .aws-sam/build-x86_64
 	$(PY) -m pytest -q -m sam_build tests/sambuild
 
 deploy: sam-build  ## sam deploy with samconfig.toml (needs AWS credentials)

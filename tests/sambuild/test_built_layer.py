@@ -1,6 +1,7 @@
 """The layer ``sam build`` built (``make sam-build``: the template's default architecture into
 .aws-sam/build, x86_64 into .aws-sam/build-x86_64), without Docker: every native extension in it
-must load on Lambda's python3.13 for that architecture, and it ships the pinned versions."""
+must load on Lambda's python3.13 for that architecture, it ships the pinned versions, and every
+module of the layer and the functions ships its bytecode."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.sambuild.bytecode import bytecode_problems
 from tests.sambuild.wheels import installed_wheels, problems
 from tools.localrun.template import ROOT, Template
 
@@ -61,3 +63,11 @@ def test_the_layer_ships_the_pinned_versions(build_dir: Path, architecture: str)
             name, _, version = requirement.partition("==")
             pinned[name.strip().lower().replace("_", "-")] = version.strip()
     assert {name: installed.get(name) for name in pinned} == pinned
+
+
+@pytest.mark.parametrize(("build_dir", "architecture"), BUILDS, ids=[a for _, a in BUILDS])
+def test_every_module_ships_the_runtimes_bytecode(build_dir: Path, architecture: str) -> None:
+    layer(build_dir)
+    functions = [build_dir / spec.logical_id for spec in Template.load().functions()]
+    assert all((function / "app.py").is_file() for function in functions)
+    assert bytecode_problems(build_dir) == []

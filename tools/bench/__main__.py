@@ -245,6 +245,13 @@ def main(argv: list[str] | None = None) -> int:
             "cold",
             lambda: cold.measure(template, runs=arguments.cold_runs, base_environment=base_environment),
         )
+        built = cold.built_tree() if "cold" in chosen else None
+        if built is not None:
+            started = time.monotonic()
+            sections["cold_deployed"] = cold.measure_deployed(
+                template, built, runs=arguments.cold_runs, base_environment=base_environment
+            )
+            timings["cold as deployed"] = time.monotonic() - started
         timed(
             "operations",
             lambda: operations.measure(
@@ -281,6 +288,7 @@ def main(argv: list[str] | None = None) -> int:
         lines += ["", *sections["cost"].lines()]
     if "cold" in sections:
         lines += ["", *report.cold_table(sections["cold"])]
+        lines += ["", *report.deployed_table(sections.get("cold_deployed"))]
     if "sdk" in sections:
         lines += ["", *sections["sdk"].lines()]
     if "caps" in sections:

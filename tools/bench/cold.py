@@ -1,6 +1,11 @@
 """Cold import: each function's module imported in a fresh interpreter, against the baseline
 ``import boto3; boto3.client("dynamodb")`` timed the same way, interleaved.
 
+As deployed (:func:`measure_deployed`, when ``make sam-build`` has built this machine's architecture):
+the same imports from the built artifacts, with the bytecode ``make sam-build`` ships in them, against
+the same artifacts without it, which is what a plain ``sam build`` ships (its pip workflow drops
+``__pycache__``; Lambda's /opt and /var/task are read-only, so every cold start compiled every module).
+
 Each sample is a new ``python`` process (this one's interpreter), the layer on ``sys.path`` and the
 function's environment from template.yaml, as in a Lambda execution environment; only the import is
 timed (by the child itself), not the interpreter's own start. The functions import no boto3 at
@@ -11,9 +16,12 @@ request adds about the baseline again.
 from __future__ import annotations
 
 import os
+import platform
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,10 +95,13 @@ def _environment(base: Mapping[str, str], function: Mapping[str, str]) -> dict[s
     return environment
 
 
-def _sample(module: str, layers: list[str], cwd: Path, environment: Mapping[str, str]) -> tuple[float, float]:
+def _sample(
+    module: str, layers: list[str], cwd: Path, environment: Mapping[str, str], *, write_bytecode: bool = True
+) -> tuple[float, float]:
     """(wall, CPU) seconds of the import in a fresh interpreter."""
+    flags = [] if write_bytecode else ["-B"]
     completed = subprocess.run(  # noqa: S603 - our own interpreter and code
-        [sys.executable, "-c", _CHILD, module, *layers],
+        [sys.executable, *flags, "-c", _CHILD, module, *layers],
         cwd=cwd,
         env=dict(environment),
         capture_output=True,
@@ -135,3 +146,68 @@ def measure(
         Import(name, [wall for wall, _ in pairs], [cpu for _, cpu in pairs])
         for name, pairs in samples.items()
     ]
+
+
+#: This machine's architecture's build by ``make sam-build`` (a built layer's native wheels load only there).
+_BUILD_DIRS = {"x86_64": ROOT / ".aws-sam" / "build-x86_64", "aarch64": ROOT / ".aws-sam" / "build"}
+#: What the as-deployed figures import: the CDI function (the largest) and a native one.
+DEPLOYED_FUNCTIONS = ("CdiFunction", "UserMetadataUpdateFunction")
+SHIPPED, NONE = "with the shipped bytecode", "without (a plain sam build)"
+
+
+@dataclass(frozen=True)
+class Deployed:
+    """The imports of one module from the built artifacts: with their bytecode and without it."""
+
+    name: str
+    shipped: Import
+    none: Import
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "cpu_median_ms": round(self.shipped.cpu_median_ms, 1),
+            "cpu_median_ms_without_bytecode": round(self.none.cpu_median_ms, 1),
+            "without_to_with": rounded(ratio(self.none.cpu_median_ms, self.shipped.cpu_median_ms)),
+        }
+
+
+def built_tree() -> Path | None:
+    """``make sam-build``'s build for this machine's architecture, if there is one."""
+    build = _BUILD_DIRS.get(platform.machine())
+    return build if build is not None and (build / "AuthstateLayer" / "python").is_dir() else None
+
+
+def measure_deployed(
+    template: Template, build: Path, *, runs: int, base_environment: Mapping[str, str] | None = None
+) -> list[Deployed]:
+    """``runs`` samples of the baseline (boto3 from the built layer) and :data:`DEPLOYED_FUNCTIONS`,
+    each from ``build`` as built and from a copy without ``__pycache__``, alternating; neither run
+    writes bytecode (``-B``), as on Lambda's read-only file system."""
+    base = dict(os.environ if base_environment is None else base_environment)
+    specs = {spec.logical_id: spec for spec in template.functions()}
+    with tempfile.TemporaryDirectory(prefix="authstate-cold-") as scratch:
+        bare = Path(scratch) / "build"
+        shutil.copytree(build, bare, ignore=shutil.ignore_patterns("__pycache__"))
+        cases: dict[str, tuple[str, str, dict[str, str]]] = {
+            BASELINE: ("-", "AuthstateLayer", _environment(base, {}))
+        }
+        for name in DEPLOYED_FUNCTIONS:
+            spec = specs[name]
+            module = f"{name}/{spec.handler.rpartition('.')[0]}.py"
+            cases[name] = (module, name, _environment(base, spec.environment))
+        samples: dict[tuple[str, Path], list[tuple[float, float]]] = {}
+        for number in range(runs):
+            print(f"cold imports as deployed: round {number + 1}/{runs} ...", file=sys.stderr, flush=True)
+            for name, (module, directory, environment) in cases.items():
+                for tree in (build, bare) if number % 2 == 0 else (bare, build):
+                    path = module if module == "-" else str(tree / module)
+                    layer = [str(tree / "AuthstateLayer" / "python")]
+                    sample = _sample(path, layer, tree / directory, environment, write_bytecode=False)
+                    samples.setdefault((name, tree), []).append(sample)
+
+        def imports(name: str, tree: Path) -> Import:
+            pairs = samples[(name, tree)]
+            return Import(name, [wall for wall, _ in pairs], [cpu for _, cpu in pairs])
+
+        return [Deployed(name, imports(name, build), imports(name, bare)) for name in cases]

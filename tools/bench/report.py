@@ -234,6 +234,26 @@ def cold_table(imports: Sequence[cold.Import]) -> list[str]:
     ]
 
 
+def deployed_table(deployed: Sequence[cold.Deployed] | None) -> list[str]:
+    if deployed is None:
+        return ["[cold] as deployed: no build for this machine's architecture (make sam-build builds it)"]
+    rows = [
+        (
+            d.name,
+            f"{d.shipped.cpu_median_ms:.0f}",
+            f"{d.none.cpu_median_ms:.0f}",
+            times(ratio(d.none.cpu_median_ms, d.shipped.cpu_median_ms)),
+            str(len(d.shipped.seconds)),
+        )
+        for d in deployed
+    ]
+    return [
+        "[cold] as deployed: the same imports from make sam-build's artifacts (the built layer on sys.path),",
+        f"  CPU time {cold.SHIPPED} and {cold.NONE}; neither writes bytecode, as on Lambda's read-only /opt",
+        *render_table(("module", "CPU ms, shipped", "CPU ms, none", "none / shipped", "samples"), rows),
+    ]
+
+
 # --- goals ---------------------------------------------------------------------------------------
 
 
@@ -413,6 +433,8 @@ def document(environment: Environment, sections: Mapping[str, Any], found: Seque
         imports: list[cold.Import] = sections["cold"]
         baseline = next(i for i in imports if i.name == cold.BASELINE)
         body["cold_import"] = [imp.as_json(baseline) for imp in imports]
+    if "cold_deployed" in sections:
+        body["cold_import_deployed"] = [d.as_json() for d in sections["cold_deployed"]]
     if "cost" in sections:
         body["cost"] = sections["cost"].as_json()
     if "sdk" in sections:
