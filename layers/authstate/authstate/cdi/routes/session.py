@@ -218,7 +218,7 @@ def remove_sessions(
 ) -> Response[str]:
     if request.userId is None:  # then sessionHandles: the model holds exactly one of them
         candidates = [handle for handle in request.sessionHandles or [] if is_session_handle(handle)]
-        revoked = [handle for handle in candidates if sessions.revoke(handle)]
+        revoked = sessions.revoke_many(candidates)
     else:
         across = request.revokeAcrossAllTenants is not False
         revoked = sessions.revoke_all(request.userId, None if across else tenantId)

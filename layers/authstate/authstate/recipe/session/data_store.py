@@ -181,7 +181,8 @@ class DataStore:
 
         The copy is marked with the version it was taken from, and put only over an older one: a
         later attempt (the session changed meanwhile) replaces it, a stale one (read before another
-        write moved the data out and wrote into the data item since) cannot."""
+        write moved the data out and wrote into the data item since) cannot. If the session was
+        revoked meanwhile, the copy is deleted again."""
         key = session_key(handle)
         until = {"N": str(int(item[EXPIRES]["N"]) + self._data_margin)}
         version = item["version"]
@@ -208,8 +209,12 @@ class DataStore:
         builder.set(builder.name(DATA_UNTIL), until).bump_version()
         builder.condition(f"{builder.name('version')}={builder.value(version)}")
         Live(now).add_to(builder)
-        with contextlib.suppress(ConditionFailed):  # the session changed: read it again
-            self._table.update(key, builder.build(), return_values="NONE")
+        try:
+            self._table.update(key, builder.build(), return_values="NONE", old_item_on_failure=True)
+        except ConditionFailed as failure:
+            if failure.item is None:  # revoked since it was read (its deletion saw no data item to
+                self._data.delete(key)  # delete): a revoked session leaves no data behind
+            # otherwise the session changed: whoever moves it out next reads it again
         return True
 
     def extend(self, handle: str, until: int) -> None:
