@@ -96,7 +96,7 @@ class SessionStore:
         """Revoke many sessions (all of a user's, a list of handles), :data:`DELETE_CONCURRENCY` at a
         time: each as :meth:`delete` does (its session's item, then its data's), so a revocation
         changes nothing a reader may see but its speed. The handles that were sessions, in order, once
-        each. A failure (DynamoDB unavailable) is raised once the deletions under way have ended."""
+        each. A failure (DynamoDB unavailable) is raised after every other deletion has been tried."""
         unique = list(dict.fromkeys(handles))
         if len(unique) <= 1:
             return [handle for handle in unique if self.delete(handle)]
