@@ -104,8 +104,9 @@ class SessionStore:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=min(DELETE_CONCURRENCY, len(unique))) as pool:
-            existed = list(pool.map(self.delete, unique))
-        return [handle for handle, deleted in zip(unique, existed, strict=True) if deleted]
+            deletions = [pool.submit(self.delete, handle) for handle in unique]
+        # All have ended (the pool waited for them): the first failure, if any, is raised now.
+        return [handle for handle, deletion in zip(unique, deletions, strict=True) if deletion.result()]
 
     def handles_of_user(self, user_id: str, tenant_id: str | None, now: float) -> list[str]:
         """Live sessions of a user (all tenants, or one), from the ``byUser`` index, not a scan."""
