@@ -179,6 +179,10 @@ class Device:
         assert len(found) == 1, f"{self.name}: expected one {name} cookie, found {found}"
         return found[0]
 
+    def forget_cookie(self, name: str) -> None:
+        """Drop the cookie ``name`` from the jar, as the browser does when it expires."""
+        self.context.clear_cookies(name=name)
+
     def put_cookie(self, cookie: Cookie) -> None:
         """Put ``cookie`` back in the jar (it replaces the one of the same name, domain and path)."""
         self.context.add_cookies(
