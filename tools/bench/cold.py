@@ -59,6 +59,11 @@ class Import:
     seconds: list[float]
     cpu_seconds: list[float]
 
+    @classmethod
+    def of_samples(cls, name: str, samples: list[tuple[float, float]]) -> Import:
+        """From (wall, CPU) samples."""
+        return cls(name, [wall for wall, _ in samples], [cpu for _, cpu in samples])
+
     @property
     def median_ms(self) -> float:
         return statistics.median(self.seconds) * 1000
@@ -142,10 +147,7 @@ def measure(
             sample = _sample(module, layers, cwd, environment)
             if number:
                 samples[name].append(sample)
-    return [
-        Import(name, [wall for wall, _ in pairs], [cpu for _, cpu in pairs])
-        for name, pairs in samples.items()
-    ]
+    return [Import.of_samples(name, pairs) for name, pairs in samples.items()]
 
 
 #: This machine's architecture's build by ``make sam-build`` (a built layer's native wheels load only there).
@@ -206,8 +208,11 @@ def measure_deployed(
                     sample = _sample(path, layer, tree / directory, environment, write_bytecode=False)
                     samples.setdefault((name, tree), []).append(sample)
 
-        def imports(name: str, tree: Path) -> Import:
-            pairs = samples[(name, tree)]
-            return Import(name, [wall for wall, _ in pairs], [cpu for _, cpu in pairs])
-
-        return [Deployed(name, imports(name, build), imports(name, bare)) for name in cases]
+        return [
+            Deployed(
+                name,
+                Import.of_samples(name, samples[(name, build)]),
+                Import.of_samples(name, samples[(name, bare)]),
+            )
+            for name in cases
+        ]

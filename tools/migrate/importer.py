@@ -18,8 +18,7 @@ from __future__ import annotations
 import math
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -186,11 +185,6 @@ class Importer:
     def _event(self, kind: str, key: str, action: str, reason: str, detail: str = "") -> None:
         self._ledger.event(self._run.id, kind, key, action, reason=reason, detail=detail)
 
-    @contextmanager
-    def _page(self) -> Iterator[None]:
-        with self._ledger.batch():
-            yield
-
     # -- keys -------------------------------------------------------------------------------------------
 
     def _keys(self, app: str) -> None:
@@ -222,12 +216,10 @@ class Importer:
         if self._target is None:
             self._outcome.hold_until, self._outcome.key_expires_at = hold_until, expires_at
             return
-        self._target.put_core_key(
+        key = self._target.put_core_key(
             self._secret, expires_at=expires_at, imported_at=self._now, hold_until=hold_until
         )
-        key = self._target.core_key()
-        if key is not None:
-            self._outcome.hold_until, self._outcome.key_expires_at = key.hold_until, key.expires_at
+        self._outcome.hold_until, self._outcome.key_expires_at = key.hold_until, key.expires_at
 
     def _finish(self) -> None:
         if not hasattr(self, "_secret"):  # resumed after the keys phase: read the key again
@@ -249,7 +241,7 @@ class Importer:
         self._progress.phase("sessions", live)
         after = (run.cursor_tenant, run.cursor_handle)
         for page in self._source.sessions(app, self._now_ms, after, self._options.batch):
-            with self._page():
+            with self._ledger.batch():
                 for row in page:
                     self._session(row)
                 self._ledger.cursor(run.id, tenant=page[-1].tenant_id, handle=page[-1].session_handle)
@@ -258,11 +250,11 @@ class Importer:
     def _session(self, row: CoreSessionRow) -> None:
         handle, ledger, run = row.session_handle, self._ledger, self._run.id
         record = ledger.session(handle)
-        planned = plan_session(row, claims_cap=self._options.claims_cap, imported_at=self._now)
         if record is not None and record.status in {GONE, OWNED}:
             ledger.seen(handle, run)
             self._count("sessions.not-written-again")
             return
+        planned = plan_session(row, claims_cap=self._options.claims_cap, imported_at=self._now)
         if isinstance(planned, Refusal):
             if record is not None and record.status == IMPORTED:
                 ledger.seen(handle, run)
@@ -349,7 +341,7 @@ class Importer:
         expire in authstate too), or revoked there (deleted)."""
         self._progress.phase("sessions revoked on the core", None)
         records = list(self._ledger.unseen_sessions(self._run.id))
-        with self._page():
+        with self._ledger.batch():
             for record in records:
                 if record.expires_at_ms <= self._now_ms:
                     self._ledger.seen(record.handle, self._run.id)
@@ -373,7 +365,7 @@ class Importer:
     def _metadata(self, app: str, run: Run) -> None:
         self._progress.phase("metadata", self._source.count_metadata(app))
         for page in self._source.metadata(app, run.cursor_user, self._options.batch):
-            with self._page():
+            with self._ledger.batch():
                 for user_id, text in page:
                     self._one_metadata(user_id, text)
                 self._ledger.cursor(run.id, user=page[-1][0])
@@ -441,7 +433,7 @@ class Importer:
 
     def _metadata_gone(self) -> None:
         """Metadata imported before that the core no longer has (cleared there)."""
-        with self._page():
+        with self._ledger.batch():
             for user_id, document in self._ledger.unseen_metadata(self._run.id):
                 written = parse_object(document, max_depth=MAX_NESTING_DEPTH)
                 if self._target is None or self._target.replace_metadata(user_id, written, None):
@@ -458,7 +450,7 @@ class Importer:
     # -- other apps -------------------------------------------------------------------------------------
 
     def _other_apps(self, app: str) -> None:
-        with self._page():
+        with self._ledger.batch():
             for other, tenant, handle, user in self._source.other_apps_sessions(app, self._now_ms):
                 self._event(
                     "session", handle, "refused", "OTHER_APP_ID", f"app {other}, tenant {tenant}, user {user}"

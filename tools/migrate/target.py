@@ -20,7 +20,7 @@ from authstate.recipe.session.core_sessions import (
     core_key_key,
     imported_key_item,
 )
-from authstate.recipe.session.core_tokens import is_core_hash
+from authstate.recipe.session.core_tokens import is_core_hash, stored_core_hash
 from authstate.recipe.session.items import DATA, DATA_COUNTED, PAYLOAD, PAYLOAD_COUNTED, session_key
 from authstate.recipe.session.signing_keys import DEFAULT_PARTITION, IMPORTED_SORT_KEY_PREFIX
 from authstate.recipe.usermetadata.store import DOCUMENT
@@ -63,8 +63,11 @@ class Target:
         item = self.keys.get(core_key_key(self._key_partition))
         return None if item is None else core_key_from_item(item)
 
-    def put_core_key(self, secret: str, *, expires_at: int, imported_at: int, hold_until: int | None) -> None:
-        """The app's refresh-token key; its expiry only ever moves later, the hold is kept unless given."""
+    def put_core_key(
+        self, secret: str, *, expires_at: int, imported_at: int, hold_until: int | None
+    ) -> CoreRefreshKey:
+        """The app's refresh-token key; its expiry only ever moves later, the hold is kept unless given.
+        The key as written."""
         existing = self.core_key()
         if existing is not None:
             expires_at = max(expires_at, existing.expires_at)
@@ -72,6 +75,7 @@ class Target:
                 hold_until = existing.hold_until
         key = CoreRefreshKey(secret, expires_at, hold_until)
         self.keys.put(core_key_item(key, imported_at=imported_at, partition=self._key_partition))
+        return key
 
     def set_hold(self, until: int | None) -> CoreRefreshKey | None:
         existing = self.core_key()
@@ -89,14 +93,12 @@ class Target:
 
     def put_imported_key(self, kid: str, jwk: dict[str, str], expires_at: int) -> None:
         """A verify-only key; an existing one only gets a later expiry."""
-        table = self.keys
-        with contextlib.suppress(ConditionFailed), dynamodb_errors():  # failed: there with a later expiry
-            table.client.put_item(
-                TableName=table.name,
-                Item=imported_key_item(kid, jwk, expires_at, self._keys_partition),
-                ConditionExpression="attribute_not_exists(#sk) OR #e < :e",
-                ExpressionAttributeNames={"#sk": "sk", "#e": "expiresAt"},
-                ExpressionAttributeValues={":e": {"N": str(expires_at)}},
+        with contextlib.suppress(ConditionFailed):  # failed: there with a later expiry
+            self.keys.put(
+                imported_key_item(kid, jwk, expires_at, self._keys_partition),
+                condition="attribute_not_exists(#sk) OR #e < :e",
+                names={"#sk": "sk", "#e": "expiresAt"},
+                values={":e": {"N": str(expires_at)}},
             )
 
     def imported_keys(self) -> list[Item]:
@@ -140,7 +142,7 @@ class Target:
         written to it since (``version``), else only the refresh hash and expiry (its payload and data
         changed in authstate: those are kept)."""
         item = planned.item
-        previous = {"S": f"core2:{previous_hash2}"}
+        previous = {"S": stored_core_hash(previous_hash2)}
         builder = UpdateBuilder()
         current = builder.name("refreshHash")
         builder.condition(f"{current}={builder.value(previous)}")

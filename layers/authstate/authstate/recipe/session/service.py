@@ -106,10 +106,11 @@ class Sessions:
         self._store.create(session, dict(sorted(data.items())))
         return IssuedTokens(session, access, refresh)
 
-    def get(self, handle: str) -> tuple[Session, JsonObject]:
+    def get(self, handle: str, *, online: bool = False) -> tuple[Session, JsonObject]:
+        """The live session and its data, by handle."""
         found = self._store.get(handle, self._clock(), with_data=True)
         if found is None:
-            raise rules.session_gone(online=False, handle=handle)
+            raise rules.session_gone(online=online, handle=handle)
         return found
 
     def verify(self, token: str, *, check_database: bool, anti_csrf_token: str | None = None) -> AccessToken:
@@ -214,10 +215,7 @@ class Sessions:
     # -- session data (database only, never in a token) -----------------------------------------
 
     def get_data(self, handle: str, *, online: bool = False) -> JsonObject:
-        found = self._store.get(handle, self._clock(), with_data=True)
-        if found is None:
-            raise rules.session_gone(online=online, handle=handle)
-        return found[1]
+        return self.get(handle, online=online)[1]
 
     def put_data(
         self, handle: str, data: Mapping[str, Any], *, online: bool = False, field: str = "sessionData"
