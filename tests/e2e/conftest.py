@@ -86,11 +86,18 @@ def clocked_server_url(dynamodb_endpoint: str, tmp_path_factory: pytest.TempPath
         yield url
 
 
-@pytest.fixture
-def clocked_api(clocked_server_url: str) -> Iterator[Api]:
-    """The clocked server's API; its clock back on the wall clock after the test, however it ends."""
-    with api_at(clocked_server_url) as client:
+@contextlib.contextmanager
+def clocked_api_at(url: str) -> Iterator[Api]:
+    """The API of a ``--test-clock`` server; its clock back on the wall clock after, however it ends."""
+    with api_at(url) as client:
         try:
             yield client
         finally:
-            set_clock(clocked_server_url, 0)
+            set_clock(url, 0)
+
+
+@pytest.fixture
+def clocked_api(clocked_server_url: str) -> Iterator[Api]:
+    """The clocked server's API, its clock reset after the test."""
+    with clocked_api_at(clocked_server_url) as client:
+        yield client

@@ -19,7 +19,7 @@ import boto3
 import pytest
 
 from authstate.security import SecurityEvent
-from tests.e2e.conftest import API_KEY, Api, api_at
+from tests.e2e.conftest import API_KEY, Api, clocked_api_at
 from tests.e2e.test_admin_cli import admin
 from tests.e2e.test_security_events import Log, fields
 from tools.localrun.process import local_server, set_clock
@@ -51,11 +51,8 @@ def rotation_url(rotation_dynamodb_endpoint: str, rotation_log: Path) -> Iterato
 @pytest.fixture
 def rotation_api(rotation_url: str) -> Iterator[Api]:
     """The rotation server's API; its clock back on the wall clock after the test."""
-    with api_at(rotation_url) as client:
-        try:
-            yield client
-        finally:
-            set_clock(rotation_url, 0)
+    with clocked_api_at(rotation_url) as client:
+        yield client
 
 
 def after_the_cache_bound(url: str) -> None:

@@ -6,18 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 import requests
 
 from tests.e2e.calls import create, outcome, refresh, run_together, verify
 from tests.e2e.conftest import CLOCKED_REUSE_WINDOW_SECONDS, Api
 from tools.localrun.process import set_clock
-
-
-@pytest.fixture
-def window_api(clocked_api: Api) -> Api:
-    """A server with a reuse window of ``CLOCKED_REUSE_WINDOW_SECONDS`` (the shared one has none)."""
-    return clocked_api
 
 
 def sibling_refreshes(api: Api, unique_id: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
@@ -31,46 +24,46 @@ def sibling_refreshes(api: Api, unique_id: str) -> tuple[dict[str, Any], dict[st
     return created, first.json(), second.json()
 
 
-def test_late_sibling_after_window_is_theft_and_revokes_attacker(window_api: Api, unique_id: str) -> None:
+def test_late_sibling_after_window_is_theft_and_revokes_attacker(clocked_api: Api, unique_id: str) -> None:
     """11.6 (a): the victim's sibling R1b used after the window → 401 TOKEN_THEFT_DETECTED, and the
     attacker's R2a (child of the winning sibling R1a) → 401 SESSION_REVOKED."""
-    _, attacker_r1, victim_r1 = sibling_refreshes(window_api, unique_id)
-    attacker_r2 = refresh(window_api, attacker_r1["refreshToken"]["token"])
+    _, attacker_r1, victim_r1 = sibling_refreshes(clocked_api, unique_id)
+    attacker_r2 = refresh(clocked_api, attacker_r1["refreshToken"]["token"])
     assert outcome(attacker_r2) == (200, None)
-    set_clock(window_api.base_url, CLOCKED_REUSE_WINDOW_SECONDS + 1)  # the window is over
-    victim = refresh(window_api, victim_r1["refreshToken"]["token"])
-    attacker = refresh(window_api, attacker_r2.json()["refreshToken"]["token"])
+    set_clock(clocked_api.base_url, CLOCKED_REUSE_WINDOW_SECONDS + 1)  # the window is over
+    victim = refresh(clocked_api, victim_r1["refreshToken"]["token"])
+    attacker = refresh(clocked_api, attacker_r2.json()["refreshToken"]["token"])
     assert [outcome(victim), outcome(attacker)] == [(401, "TOKEN_THEFT_DETECTED"), (401, "SESSION_REVOKED")]
 
 
-def test_two_tabs_sibling_within_window_both_live(window_api: Api, unique_id: str) -> None:
+def test_two_tabs_sibling_within_window_both_live(clocked_api: Api, unique_id: str) -> None:
     """11.6 (b): tab A refreshes R1a, tab B right after (within the window) refreshes its sibling R1b:
     both 200, both new access tokens verify with checkDatabase, the session is still listed."""
-    created, tab_a_r1, tab_b_r1 = sibling_refreshes(window_api, unique_id)
-    tab_a = refresh(window_api, tab_a_r1["refreshToken"]["token"])
-    tab_b = refresh(window_api, tab_b_r1["refreshToken"]["token"])
+    created, tab_a_r1, tab_b_r1 = sibling_refreshes(clocked_api, unique_id)
+    tab_a = refresh(clocked_api, tab_a_r1["refreshToken"]["token"])
+    tab_b = refresh(clocked_api, tab_b_r1["refreshToken"]["token"])
     assert [outcome(tab_a), outcome(tab_b)] == [(200, None), (200, None)]
     checks = [
-        verify(window_api, r.json()["accessToken"]["token"], checkDatabase=True) for r in (tab_a, tab_b)
+        verify(clocked_api, r.json()["accessToken"]["token"], checkDatabase=True) for r in (tab_a, tab_b)
     ]
-    listed = window_api.call("GET", f"/users/{unique_id}/sessions").json()["sessionHandles"]
+    listed = clocked_api.call("GET", f"/users/{unique_id}/sessions").json()["sessionHandles"]
     assert ([outcome(c) for c in checks], listed) == (
         [(200, None), (200, None)],
         [created["session"]["handle"]],
     )
 
 
-def test_sibling_within_window_after_other_tab_merged(window_api: Api, unique_id: str) -> None:
+def test_sibling_within_window_after_other_tab_merged(clocked_api: Api, unique_id: str) -> None:
     """11.6 (c): within the window, after tab A's new access token (minted by refreshing R1a) was used
     in POST /sessions/merge, tab B's refresh with R1b → 200."""
-    _, tab_a_r1, tab_b_r1 = sibling_refreshes(window_api, unique_id)
-    tab_a = refresh(window_api, tab_a_r1["refreshToken"]["token"])
+    _, tab_a_r1, tab_b_r1 = sibling_refreshes(clocked_api, unique_id)
+    tab_a = refresh(clocked_api, tab_a_r1["refreshToken"]["token"])
     assert outcome(tab_a) == (200, None)
-    merged = window_api.call(
+    merged = clocked_api.call(
         "POST",
         "/sessions/merge",
         json={"accessToken": tab_a.json()["accessToken"]["token"], "update": {"a": 1}},
     )
     assert outcome(merged) == (200, None)
-    tab_b = refresh(window_api, tab_b_r1["refreshToken"]["token"])
+    tab_b = refresh(clocked_api, tab_b_r1["refreshToken"]["token"])
     assert outcome(tab_b) == (200, None)

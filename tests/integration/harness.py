@@ -8,6 +8,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from authstate.config import Settings
 from authstate.documents.capped import weight
 from authstate.documents.expressions import encode_document
@@ -106,6 +108,13 @@ class Items:
         )
 
 
+def error_of(call: Callable[..., object], *args: Any, **kwargs: Any) -> tuple[int, str]:
+    """The status and code of the error ``call(*args, **kwargs)`` must raise."""
+    with pytest.raises(AuthstateError) as caught:
+        call(*args, **kwargs)
+    return caught.value.status, caught.value.code
+
+
 def error_code(call: Callable[[], object]) -> str | None:
     """The code of the error ``call`` raised, ``None`` if it raised none."""
     try:
@@ -120,3 +129,24 @@ def legacy_session(harness: Harness, items: Items, user: str, data: Mapping[str,
     issued = harness.sessions.create(user, "public", {"a": 1}, {})
     items.make_legacy(issued.session.handle, data)
     return issued
+
+
+#: The three places a session's data can be in.
+KINDS = ("data item", "no data yet", "stored before")
+
+
+def session_of_kind(
+    harness: Harness,
+    items: Items,
+    user: str,
+    kind: str,
+    data: Mapping[str, Any],
+    payload: Mapping[str, Any] | None = None,
+) -> IssuedTokens:
+    """A session of ``user`` whose data (``data``) is in the place ``kind`` of :data:`KINDS` names:
+    its own item, none yet (``data`` unused), or the session's item (``payload`` unused)."""
+    if kind == "data item":
+        return harness.sessions.create(user, "public", payload or {}, data)
+    if kind == "no data yet":
+        return harness.sessions.create(user, "public", payload or {}, {})
+    return legacy_session(harness, items, user, data)

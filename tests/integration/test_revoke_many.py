@@ -19,7 +19,7 @@ from authstate.recipe.session.model import IssuedTokens
 from authstate.recipe.session.store import DELETE_CONCURRENCY
 from authstate.security import metrics
 from tests.concurrency import run_concurrently
-from tests.integration.harness import Harness, Items, legacy_session
+from tests.integration.harness import KINDS, Harness, Items, session_of_kind
 
 #: Rounds of the race: each revokes a user's SESSIONS_PER_ROUND sessions (of every kind, more than
 #: run at once) while writes hit them.
@@ -36,18 +36,11 @@ def end_of_invocation() -> None:
 
 
 def sessions_of_every_kind(harness: Harness, items: Items, user: str, count: int) -> list[IssuedTokens]:
-    """``count`` sessions of ``user``: with a data item, without data, and stored before data had an
-    item of its own (in the session's item), in turn."""
-    made = []
-    for number in range(count):
-        kind = number % 3
-        if kind == 0:
-            made.append(harness.sessions.create(user, "public", {"n": number}, {"seed": number}))
-        elif kind == 1:
-            made.append(harness.sessions.create(user, "public", {"n": number}, {}))
-        else:
-            made.append(legacy_session(harness, items, user, {"seed": number}))
-    return made
+    """``count`` sessions of ``user``, of each of the :data:`KINDS` in turn."""
+    return [
+        session_of_kind(harness, items, user, KINDS[number % len(KINDS)], {"seed": number}, {"n": number})
+        for number in range(count)
+    ]
 
 
 def leftovers(harness: Harness, items: Items, user: str, issued: list[IssuedTokens]) -> list[str]:

@@ -13,8 +13,7 @@ import pytest
 from authstate.documents.capped import weight
 from authstate.documents.expressions import encode_document
 from authstate.documents.jsondoc import size, to_plain
-from authstate.errors import AuthstateError
-from tests.integration.harness import SETTINGS, WINDOW, Harness, Items, legacy_session
+from tests.integration.harness import SETTINGS, WINDOW, Harness, Items, error_of, legacy_session
 from tools.bench.measure import CallCounter, CapacityMeter
 
 if TYPE_CHECKING:
@@ -74,12 +73,6 @@ def table_calls(dynamodb: DynamoDBClient, table_names: dict[str, str]) -> Any:
     recorder = TableCalls(table_names).attach(dynamodb)
     yield recorder
     dynamodb.meta.events.unregister("provide-client-params.dynamodb.*", recorder)
-
-
-def error_of(call: Callable[..., object], *args: Any, **kwargs: Any) -> tuple[int, str]:
-    with pytest.raises(AuthstateError) as caught:
-        call(*args, **kwargs)
-    return caught.value.status, caught.value.code
 
 
 # -- what each operation costs, with 300 KB of session data and with none ------------------------

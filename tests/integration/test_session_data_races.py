@@ -22,7 +22,15 @@ from authstate.documents.jsondoc import to_plain
 from authstate.errors import AuthstateError
 from authstate.recipe.session.model import IssuedTokens
 from tests.concurrency import run_concurrently
-from tests.integration.harness import SETTINGS, Harness, Items, error_code, legacy_session
+from tests.integration.harness import (
+    KINDS,
+    SETTINGS,
+    Harness,
+    Items,
+    error_code,
+    legacy_session,
+    session_of_kind,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -33,17 +41,11 @@ ROUNDS = 210
 #: Reads a reader makes at most while the request it races is in flight.
 READS = 12
 MARGIN = SETTINGS.refresh_token_ttl_seconds // 2
-#: The three places a session's data can be in.
-KINDS = ("data item", "no data yet", "stored before")
 GONE = "SESSION_NOT_FOUND"
 
 
 def prepare(harness: Harness, items: Items, user: str, kind: str) -> IssuedTokens:
-    if kind == "data item":
-        return harness.sessions.create(user, "public", {}, {"seed": 1})
-    if kind == "no data yet":
-        return harness.sessions.create(user, "public", {}, {})
-    return legacy_session(harness, items, user, {"seed": 1})
+    return session_of_kind(harness, items, user, kind, {"seed": 1})
 
 
 def uncontested(

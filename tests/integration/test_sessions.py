@@ -17,7 +17,7 @@ from authstate.recipe.session.key_store import load_mac_key
 from authstate.recipe.session.refresh_tokens import RefreshTokenCodec
 from authstate.storage.table import Table
 from tests.concurrency import run_concurrently
-from tests.integration.harness import SETTINGS, WINDOW, Harness
+from tests.integration.harness import SETTINGS, WINDOW, Harness, error_of
 from tests.settings import settings_with
 from tools.bench.measure import CallCounter
 from tools.localrun.dynamodb import client
@@ -26,12 +26,6 @@ plain = to_plain
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-
-def error_of(call: Any, *args: Any, **kwargs: Any) -> tuple[int, str]:
-    with pytest.raises(AuthstateError) as caught:
-        call(*args, **kwargs)
-    return caught.value.status, caught.value.code
 
 
 # -- calls per operation -------------------------------------------------------------------------

@@ -50,11 +50,6 @@ def _placeholders(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def template() -> Template:
-    return Template.load()
-
-
-@pytest.fixture(scope="module")
 def dashboard(template: Template) -> dict[str, Any]:
     (resource,) = template.resources("AWS::CloudWatch::Dashboard").values()
     assert resource["Properties"]["DashboardName"] == {"Ref": "AWS::StackName"}

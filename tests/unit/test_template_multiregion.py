@@ -33,11 +33,6 @@ ENVIRONMENT = {
 }
 
 
-@pytest.fixture(scope="module")
-def template() -> Template:
-    return Template.load()
-
-
 def names(template: Template) -> dict[str, str]:
     environment = template.function("CreateSessionFunction").environment
     return {table: environment[variable] for table, variable in ENVIRONMENT.items()}
